@@ -1,0 +1,45 @@
+# One command runs the service (make local), one command passes the tests (make test).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test unit integration e2e lint typecheck local demo bench package clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: setup
+	TZ=UTC $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+unit: setup
+	TZ=UTC $(BIN)/python -m pytest -q tests/unit
+
+integration: setup
+	TZ=UTC $(BIN)/python -m pytest -q tests/integration
+
+e2e: setup
+	TZ=UTC $(BIN)/python -m pytest -q tests/e2e
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check functions tests infra
+	$(BIN)/mypy
+	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml; fi
+
+local: setup
+	TZ=UTC $(BIN)/aftersales local up
+
+demo: setup
+	TZ=UTC $(BIN)/aftersales demo
+
+bench: setup
+	TZ=UTC $(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""After-sales claims service: the shared package every Lambda handler imports."""

@@ -1,0 +1,1 @@
+"""Pure after-sales rules: no boto3, no I/O, plain data in and out."""

@@ -1,0 +1,106 @@
+"""The shape of a policy: every number of POLICY.md as validated data.
+
+The defaults live in ``aftersales/policies/default.yaml``; a merchant or category override is a partial
+file layered on top (see ``aftersales.policies.load_policy``). A claim records ``Policy.version`` so a
+decision can be explained later by the exact rules that made it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .model import ClaimType, Reason, Role
+
+
+class DeadlineKind(StrEnum):
+    FIRST_RESPONSE = "first_response"
+    CLASSIFY_DISPUTE = "classify_dispute"
+    REVIEW_DECISION = "review_decision"
+    RETURN_SHIPMENT = "return_shipment"
+    INSPECTION = "inspection"
+    REFUND = "refund"
+    REPLACEMENT_SHIPMENT = "replacement_shipment"
+    REPAIR_ANSWER = "repair_answer"
+    REPAIR_COMPLETION = "repair_completion"
+    COMPLAINT_OPINION = "complaint_opinion"
+    MEDIATION_PLAN = "mediation_plan"
+    FOLLOW_UP_VISIT = "follow_up_visit"
+    BUYER_CONFIRMATION = "buyer_confirmation"
+    APPEAL = "appeal"
+
+
+class DurationUnit(StrEnum):
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"  # calendar days
+    WORKING_DAYS = "working_days"  # statutory working days, Asia/Shanghai, make-up days count
+
+
+class OnExpiry(StrEnum):
+    """What happens when a deadline passes (POLICY §4, 'when missed')."""
+
+    AUTO_APPROVE = "auto_approve"
+    FORFEIT = "forfeit"
+    AUTO_ACCEPT_INSPECTION = "auto_accept_inspection"
+    AUTO_CONFIRM = "auto_confirm"
+    CLOSE = "close"
+    ESCALATE = "escalate"
+    REMIND = "remind"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeadlineRule(_Strict):
+    amount: Annotated[int, Field(gt=0)]
+    unit: DurationUnit
+    owner: Role
+    on_expiry: OnExpiry
+    penalty: bool = False
+    source: str  # the section of the original documents this rule comes from
+    urgent_amount: Annotated[int, Field(gt=0)] | None = None  # e.g. an urgent complaint's 1 h first response
+
+
+class WarrantyRule(_Strict):
+    unit_months: Annotated[int, Field(ge=0)] = 12
+    part_months: Annotated[int, Field(ge=0)] = 3
+    consumable_months: Annotated[int, Field(ge=0)] = 3
+
+
+class PenaltyRule(_Strict):
+    rate_basis_points_per_day: Annotated[int, Field(ge=0, le=10_000)] = 50  # 0.5 % a day
+    cap_basis_points: Annotated[int, Field(ge=0)] = 10_000  # of the claimed amount: 100 % by default
+
+
+class Policy(_Strict):
+    version: Annotated[str, Field(min_length=1)]
+    no_reason_return_days: Annotated[int, Field(ge=0)] = 7
+    no_reason_excluded_categories: frozenset[str] = frozenset()
+    quality_window_days: Annotated[int, Field(ge=0)] = 15
+    special_categories: frozenset[str] = frozenset()  # shipping and repair costs are negotiated
+    max_claims_per_line: Annotated[int, Field(ge=1)] = 5
+    warranty: WarrantyRule = WarrantyRule()
+    penalty: PenaltyRule = PenaltyRule()
+    auto_approve_below_fen: Annotated[int, Field(ge=0)] = 0  # review Lambda approves smaller claims itself
+    auto_approve_reasons: frozenset[Reason] = frozenset()
+    deadlines: dict[DeadlineKind, DeadlineRule]
+
+    @model_validator(mode="after")
+    def _every_deadline_defined(self) -> Policy:
+        missing = sorted(set(DeadlineKind) - set(self.deadlines))
+        if missing:
+            raise ValueError(f"deadlines missing: {', '.join(missing)}")
+        return self
+
+    def deadline(self, kind: DeadlineKind) -> DeadlineRule:
+        return self.deadlines[kind]
+
+    def window_days(self, claim_type: ClaimType, reason: Reason) -> int:
+        """Days after sign-for during which this claim may be opened (warranty repairs aside)."""
+        if reason is Reason.NO_REASON:
+            return self.no_reason_return_days
+        return self.quality_window_days
