@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
+from .calendar import CalendarResult, add_working_days
+from .errors import DomainError
 from .model import ClaimType, Role, Status
-from .policy import DeadlineKind, OnExpiry
+from .policy import DeadlineKind, DeadlineRule, DurationUnit, OnExpiry, Policy
 
 K = DeadlineKind
 
@@ -55,3 +57,105 @@ class Deadline:
     @property
     def is_open(self) -> bool:
         return self.met_at is None
+
+
+def _require_aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+    return value.astimezone(UTC)
+
+
+_CLOCK_UNITS = {
+    DurationUnit.MINUTES: timedelta(minutes=1),
+    DurationUnit.HOURS: timedelta(hours=1),
+    DurationUnit.DAYS: timedelta(days=1),
+}
+
+
+def due_at(rule: DeadlineRule, start: datetime, *, urgent: bool = False) -> CalendarResult:
+    """When a deadline of ``rule`` started at ``start`` falls due (aware UTC).
+
+    Minutes, hours and days are clock time; working days follow the statutory calendar (POLICY §4).
+    """
+    start = _require_aware(start, "start")
+    amount = rule.urgent_amount if urgent and rule.urgent_amount is not None else rule.amount
+    if rule.unit is DurationUnit.WORKING_DAYS:
+        return add_working_days(start, amount)
+    return CalendarResult(start + amount * _CLOCK_UNITS[rule.unit], False)
+
+
+def open_deadline(kind: DeadlineKind, policy: Policy, start: datetime, *, urgent: bool = False) -> Deadline:
+    """A new deadline of ``kind`` under ``policy``, stamped with the policy version that set it."""
+    rule = policy.deadline(kind)
+    due = due_at(rule, start, urgent=urgent)
+    return Deadline(
+        kind=kind,
+        owner=rule.owner,
+        started_at=start.astimezone(UTC),
+        due_at=due.at,
+        on_expiry=rule.on_expiry,
+        penalty=rule.penalty,
+        source=rule.source,
+        policy_version=policy.version,
+        calendar_fallback=due.fallback_used,
+    )
+
+
+def _require_open(deadline: Deadline) -> None:
+    if not deadline.is_open:
+        raise DomainError(f"the {deadline.kind} deadline has already been met", code="deadline_met")
+
+
+def extend(deadline: Deadline, new_due: datetime, reason: str) -> Deadline:
+    """An extension must say why and until when, and only ever gives more time (002 §5.2.3)."""
+    _require_open(deadline)
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("an extension must give a reason", code="extension_reason_required")
+    new_due = _require_aware(new_due, "new_due")
+    if new_due <= deadline.due_at:
+        raise DomainError(
+            "an extension must move the deadline later",
+            code="extension_not_later",
+            details={"due_at": deadline.due_at.isoformat(), "requested": new_due.isoformat()},
+        )
+    return replace(deadline, due_at=new_due, extension_reason=reason.strip())
+
+
+def pause(deadline: Deadline, at: datetime) -> Deadline:
+    """Stop the clock (force majeure): no expiry and no penalty while paused."""
+    _require_open(deadline)
+    if deadline.paused_since is not None:
+        raise DomainError(f"the {deadline.kind} deadline is already paused", code="deadline_already_paused")
+    return replace(deadline, paused_since=_require_aware(at, "at"))
+
+
+def resume(deadline: Deadline, at: datetime) -> Deadline:
+    """Restart the clock; the due time moves later by the time spent paused (whole seconds)."""
+    if deadline.paused_since is None:
+        raise DomainError(f"the {deadline.kind} deadline is not paused", code="deadline_not_paused")
+    at = _require_aware(at, "at")
+    if at < deadline.paused_since:
+        raise DomainError("a deadline cannot resume before it was paused", code="resume_before_pause")
+    # Whole seconds on both sides so ``paused_seconds`` always equals how far ``due_at`` moved.
+    paused = int((at - deadline.paused_since).total_seconds())
+    return replace(
+        deadline,
+        due_at=deadline.due_at + timedelta(seconds=paused),
+        paused_since=None,
+        paused_seconds=deadline.paused_seconds + paused,
+    )
+
+
+def meet(deadline: Deadline, at: datetime) -> Deadline:
+    """The owner did what was due; a paused deadline is resumed first so its due time stays honest."""
+    _require_open(deadline)
+    at = _require_aware(at, "at")
+    if deadline.paused_since is not None:
+        deadline = resume(deadline, max(at, deadline.paused_since))
+    return replace(deadline, met_at=at)
+
+
+def is_overdue(deadline: Deadline, now: datetime) -> bool:
+    """Past due, still open and not paused. Strictly after ``due_at``, as penalty day 1 (POLICY §5)."""
+    now = _require_aware(now, "now")
+    return deadline.is_open and deadline.paused_since is None and now > deadline.due_at
