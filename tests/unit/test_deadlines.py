@@ -1,0 +1,252 @@
+"""Deadlines: each POLICY §4 row's duration, and extending, pausing, meeting and expiring one."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aftersales.domain.calendar import SHANGHAI, is_working_day
+from aftersales.domain.deadlines import (
+    Deadline,
+    due_at,
+    extend,
+    is_overdue,
+    meet,
+    open_deadline,
+    pause,
+    resume,
+)
+from aftersales.domain.errors import DomainError
+from aftersales.domain.model import Role
+from aftersales.domain.policy import DeadlineKind, DurationUnit, OnExpiry
+from aftersales.policies import default_policy
+
+K = DeadlineKind
+MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)  # an ordinary working week in Shanghai
+
+
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+# One row per line of the POLICY §4 table: due time from an ordinary Monday 10:00, owner, expiry, penalty.
+POLICY_ROWS = [
+    (K.FIRST_RESPONSE, MONDAY + timedelta(hours=24), Role.MERCHANT, OnExpiry.ESCALATE, False),
+    (K.CLASSIFY_DISPUTE, MONDAY + timedelta(minutes=10), Role.OPS, OnExpiry.ESCALATE, False),
+    (K.REVIEW_DECISION, local(2026, 11, 4, 10), Role.MERCHANT, OnExpiry.AUTO_APPROVE, False),
+    (K.RETURN_SHIPMENT, local(2026, 11, 5, 10), Role.BUYER, OnExpiry.FORFEIT, False),
+    (K.INSPECTION, local(2026, 11, 5, 10), Role.MERCHANT, OnExpiry.AUTO_ACCEPT_INSPECTION, True),
+    (K.REFUND, local(2026, 11, 11, 10), Role.MERCHANT, OnExpiry.ESCALATE, True),
+    (K.REPLACEMENT_SHIPMENT, local(2026, 11, 11, 10), Role.MERCHANT, OnExpiry.ESCALATE, True),
+    (K.REPAIR_ANSWER, local(2026, 11, 4, 10), Role.MERCHANT, OnExpiry.ESCALATE, False),
+    (K.REPAIR_COMPLETION, local(2026, 11, 11, 10), Role.MERCHANT, OnExpiry.ESCALATE, True),
+    (K.COMPLAINT_OPINION, MONDAY + timedelta(hours=72), Role.OPS, OnExpiry.ESCALATE, False),
+    (K.MEDIATION_PLAN, MONDAY + timedelta(hours=2), Role.OPS, OnExpiry.ESCALATE, False),
+    (K.FOLLOW_UP_VISIT, MONDAY + timedelta(hours=24), Role.OPS, OnExpiry.REMIND, False),
+    (K.BUYER_CONFIRMATION, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.AUTO_CONFIRM, False),
+    (K.APPEAL, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.CLOSE, False),
+]
+
+
+def test_every_deadline_kind_has_a_row() -> None:
+    assert {row[0] for row in POLICY_ROWS} == set(DeadlineKind)
+
+
+@pytest.mark.parametrize(("kind", "due", "owner", "on_expiry", "penalty"), POLICY_ROWS)
+def test_policy_row(kind: DeadlineKind, due: datetime, owner: Role, on_expiry: OnExpiry, penalty: bool) -> None:
+    policy = default_policy()
+    deadline = open_deadline(kind, policy, MONDAY)
+    assert deadline.due_at == due
+    assert deadline.due_at.tzinfo is UTC
+    assert deadline.started_at == MONDAY
+    assert (deadline.owner, deadline.on_expiry, deadline.penalty) == (owner, on_expiry, penalty)
+    assert deadline.policy_version == policy.version
+    assert deadline.source == policy.deadline(kind).source
+    assert deadline.calendar_fallback is False
+    assert deadline.is_open
+
+
+def test_urgent_first_response_is_one_hour() -> None:
+    deadline = open_deadline(K.FIRST_RESPONSE, default_policy(), MONDAY, urgent=True)
+    assert deadline.due_at == MONDAY + timedelta(hours=1)
+
+
+def test_urgent_is_ignored_where_the_rule_has_no_urgent_amount() -> None:
+    rule = default_policy().deadline(K.REFUND)
+    assert due_at(rule, MONDAY, urgent=True) == due_at(rule, MONDAY)
+
+
+def test_review_decision_waits_out_the_national_day_week() -> None:
+    # Opened Wednesday 30 Sep: the 2 working days are 8 and 9 Oct.
+    deadline = open_deadline(K.REVIEW_DECISION, default_policy(), local(2026, 9, 30, 16))
+    assert deadline.due_at == local(2026, 10, 9, 16)
+
+
+def test_clock_units_ignore_holidays() -> None:
+    deadline = open_deadline(K.FIRST_RESPONSE, default_policy(), local(2026, 9, 30, 16))
+    assert deadline.due_at == local(2026, 10, 1, 16)
+
+
+def test_a_deadline_running_into_2027_records_the_calendar_fallback() -> None:
+    deadline = open_deadline(K.REFUND, default_policy(), local(2026, 12, 30, 9))
+    assert deadline.calendar_fallback is True
+    assert is_working_day(deadline.due_at.astimezone(SHANGHAI).date())[0]
+
+
+def test_naive_start_is_refused() -> None:
+    with pytest.raises(ValueError):
+        open_deadline(K.REFUND, default_policy(), datetime(2026, 11, 2, 10))
+
+
+def test_days_unit_is_calendar_days() -> None:
+    rule = default_policy().deadline(K.APPEAL)
+    assert rule.unit is DurationUnit.DAYS
+    assert due_at(rule, local(2026, 9, 30, 16)).at == local(2026, 10, 7, 16)
+
+
+# --- extend ---
+
+
+@pytest.fixture
+def refund() -> Deadline:
+    return open_deadline(K.REFUND, default_policy(), MONDAY)
+
+
+def test_extend_moves_the_due_time_and_records_why(refund: Deadline) -> None:
+    later = refund.due_at + timedelta(days=2)
+    extended = extend(refund, later, "  waiting for the manufacturer's part  ")
+    assert extended.due_at == later
+    assert extended.extension_reason == "waiting for the manufacturer's part"
+    assert refund.due_at != later  # the original is untouched
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
+def test_extend_needs_a_reason(refund: Deadline, reason: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        extend(refund, refund.due_at + timedelta(days=1), reason)
+    assert caught.value.code == "extension_reason_required"
+
+
+@pytest.mark.parametrize("delta", [timedelta(0), -timedelta(hours=1)])
+def test_extend_must_give_more_time(refund: Deadline, delta: timedelta) -> None:
+    with pytest.raises(DomainError) as caught:
+        extend(refund, refund.due_at + delta, "parts delayed")
+    assert caught.value.code == "extension_not_later"
+
+
+def test_a_met_deadline_cannot_be_extended(refund: Deadline) -> None:
+    with pytest.raises(DomainError) as caught:
+        extend(meet(refund, MONDAY), refund.due_at + timedelta(days=1), "late")
+    assert caught.value.code == "deadline_met"
+
+
+# --- pause / resume ---
+
+
+def test_resume_moves_the_due_time_by_the_paused_time(refund: Deadline) -> None:
+    paused = pause(refund, MONDAY + timedelta(hours=1))
+    resumed = resume(paused, MONDAY + timedelta(hours=4))
+    assert resumed.due_at == refund.due_at + timedelta(hours=3)
+    assert resumed.paused_seconds == 3 * 3600
+    assert resumed.paused_since is None
+    again = resume(pause(resumed, MONDAY + timedelta(hours=5)), MONDAY + timedelta(hours=6))
+    assert again.paused_seconds == 4 * 3600
+    assert again.due_at == refund.due_at + timedelta(hours=4)
+
+
+def test_pausing_twice_is_refused(refund: Deadline) -> None:
+    with pytest.raises(DomainError) as caught:
+        pause(pause(refund, MONDAY), MONDAY + timedelta(hours=1))
+    assert caught.value.code == "deadline_already_paused"
+
+
+def test_resuming_an_unpaused_deadline_is_refused(refund: Deadline) -> None:
+    with pytest.raises(DomainError) as caught:
+        resume(refund, MONDAY)
+    assert caught.value.code == "deadline_not_paused"
+
+
+def test_resuming_before_the_pause_is_refused(refund: Deadline) -> None:
+    with pytest.raises(DomainError) as caught:
+        resume(pause(refund, MONDAY + timedelta(hours=2)), MONDAY)
+    assert caught.value.code == "resume_before_pause"
+
+
+# --- meet / is_overdue ---
+
+
+def test_is_overdue_only_strictly_after_the_due_time(refund: Deadline) -> None:
+    assert not is_overdue(refund, refund.due_at - timedelta(seconds=1))
+    assert not is_overdue(refund, refund.due_at)
+    assert is_overdue(refund, refund.due_at + timedelta(microseconds=1))
+
+
+def test_a_met_deadline_is_never_overdue(refund: Deadline) -> None:
+    met = meet(refund, MONDAY + timedelta(hours=1))
+    assert met.met_at == MONDAY + timedelta(hours=1)
+    assert not met.is_open
+    assert not is_overdue(met, refund.due_at + timedelta(days=30))
+
+
+def test_meeting_twice_is_refused(refund: Deadline) -> None:
+    with pytest.raises(DomainError):
+        meet(meet(refund, MONDAY), MONDAY)
+
+
+def test_a_paused_deadline_is_never_overdue(refund: Deadline) -> None:
+    paused = pause(refund, MONDAY)
+    assert not is_overdue(paused, refund.due_at + timedelta(days=30))
+
+
+def test_meeting_a_paused_deadline_closes_the_pause(refund: Deadline) -> None:
+    met = meet(pause(refund, MONDAY), MONDAY + timedelta(hours=2))
+    assert met.paused_since is None
+    assert met.paused_seconds == 2 * 3600
+    assert met.met_at == MONDAY + timedelta(hours=2)
+
+
+def test_a_resumed_deadline_expires_later(refund: Deadline) -> None:
+    resumed = resume(pause(refund, MONDAY), MONDAY + timedelta(days=1))
+    assert not is_overdue(resumed, refund.due_at + timedelta(hours=1))
+    assert is_overdue(resumed, refund.due_at + timedelta(days=1, seconds=1))
+
+
+def test_buyer_caused_delay_does_not_change_expiry(refund: Deadline) -> None:
+    # The flag removes the penalty, not the deadline's consequence.
+    assert is_overdue(replace(refund, buyer_caused_delay=True), refund.due_at + timedelta(hours=1))
+
+
+# --- properties ---
+
+
+def _window(start: datetime, end: datetime) -> st.SearchStrategy[datetime]:
+    return st.datetimes(min_value=start, max_value=end, timezones=st.just(SHANGHAI))
+
+
+around_national_day = _window(datetime(2026, 9, 20), datetime(2026, 10, 12))
+around_new_year_2027 = _window(datetime(2026, 12, 15), datetime(2027, 1, 15))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.one_of(around_national_day, around_new_year_2027),
+    kind=st.sampled_from(DeadlineKind),
+    urgent=st.booleans(),
+)
+def test_deadlines_across_holidays_and_into_2027_compute(
+    start: datetime, kind: DeadlineKind, urgent: bool
+) -> None:
+    policy = default_policy()
+    deadline = open_deadline(kind, policy, start, urgent=urgent)
+    assert deadline.due_at > start
+    assert deadline.due_at.tzinfo is UTC
+    rule = policy.deadline(kind)
+    if rule.unit is DurationUnit.WORKING_DAYS:
+        due_local = deadline.due_at.astimezone(SHANGHAI).date()
+        assert is_working_day(due_local)[0]
+        if due_local.year >= 2027:
+            assert deadline.calendar_fallback
+    else:
+        assert not deadline.calendar_fallback
