@@ -3,10 +3,9 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from aftersales.domain.calendar import SHANGHAI, add_working_days, add_working_hours, is_working_day
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from aftersales.domain.calendar import SHANGHAI, add_working_days, add_working_hours, is_working_day
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

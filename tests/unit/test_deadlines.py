@@ -4,9 +4,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from aftersales.domain.calendar import SHANGHAI, is_working_day
 from aftersales.domain.deadlines import (
     Deadline,
@@ -22,6 +19,8 @@ from aftersales.domain.errors import DomainError
 from aftersales.domain.model import Role
 from aftersales.domain.policy import DeadlineKind, DurationUnit, OnExpiry
 from aftersales.policies import default_policy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 K = DeadlineKind
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)  # an ordinary working week in Shanghai
@@ -55,7 +54,9 @@ def test_every_deadline_kind_has_a_row() -> None:
 
 
 @pytest.mark.parametrize(("kind", "due", "owner", "on_expiry", "penalty"), POLICY_ROWS)
-def test_policy_row(kind: DeadlineKind, due: datetime, owner: Role, on_expiry: OnExpiry, penalty: bool) -> None:
+def test_policy_row(
+    kind: DeadlineKind, due: datetime, owner: Role, on_expiry: OnExpiry, penalty: bool
+) -> None:
     policy = default_policy()
     deadline = open_deadline(kind, policy, MONDAY)
     assert deadline.due_at == due

@@ -4,11 +4,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from aftersales.domain.errors import DomainError, InvalidMoney
 from aftersales.domain.money import MAX_FEN, format_fen, parse_yuan, percent_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize(
