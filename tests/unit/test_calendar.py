@@ -50,6 +50,11 @@ def test_years_without_data_fall_back_to_monday_to_friday_and_say_so(day: date, 
     assert is_working_day(day) == (working, True)
 
 
+def test_a_datetime_is_refused_because_its_local_date_is_ambiguous() -> None:
+    with pytest.raises(TypeError):
+        is_working_day(datetime(2026, 10, 10, 12, tzinfo=UTC))
+
+
 # --- add_working_days ---
 
 

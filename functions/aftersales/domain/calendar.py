@@ -26,9 +26,15 @@ class CalendarResult:
     fallback_used: bool
 
 
-@cache
 def is_working_day(day: date) -> tuple[bool, bool]:
     """``(working, fallback_used)`` for a local (Shanghai) date. Cached: sla_tick asks a lot."""
+    if isinstance(day, datetime):
+        raise TypeError("pass the local date, not a datetime: the Shanghai date decides")
+    return _lookup(day)
+
+
+@cache
+def _lookup(day: date) -> tuple[bool, bool]:
     try:
         return bool(chinese_calendar.is_workday(day)), False
     except NotImplementedError:
