@@ -117,7 +117,7 @@ def refund() -> Deadline:
 
 def test_extend_moves_the_due_time_and_records_why(refund: Deadline) -> None:
     later = refund.due_at + timedelta(days=2)
-    extended = extend(refund, later, "  waiting for the manufacturer's part  ")
+    extended = extend(refund, later, "  waiting for the manufacturer's part  ", at=MONDAY)
     assert extended.due_at == later
     assert extended.extension_reason == "waiting for the manufacturer's part"
     assert refund.due_at != later  # the original is untouched
@@ -126,21 +126,32 @@ def test_extend_moves_the_due_time_and_records_why(refund: Deadline) -> None:
 @pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
 def test_extend_needs_a_reason(refund: Deadline, reason: str) -> None:
     with pytest.raises(DomainError) as caught:
-        extend(refund, refund.due_at + timedelta(days=1), reason)
+        extend(refund, refund.due_at + timedelta(days=1), reason, at=MONDAY)
     assert caught.value.code == "extension_reason_required"
 
 
 @pytest.mark.parametrize("delta", [timedelta(0), -timedelta(hours=1)])
 def test_extend_must_give_more_time(refund: Deadline, delta: timedelta) -> None:
     with pytest.raises(DomainError) as caught:
-        extend(refund, refund.due_at + delta, "parts delayed")
+        extend(refund, refund.due_at + delta, "parts delayed", at=MONDAY)
     assert caught.value.code == "extension_not_later"
 
 
 def test_a_met_deadline_cannot_be_extended(refund: Deadline) -> None:
     with pytest.raises(DomainError) as caught:
-        extend(meet(refund, MONDAY), refund.due_at + timedelta(days=1), "late")
+        extend(meet(refund, MONDAY), refund.due_at + timedelta(days=1), "late", at=MONDAY)
     assert caught.value.code == "deadline_met"
+
+
+def test_a_breached_deadline_cannot_be_extended_so_penalties_stay_charged(refund: Deadline) -> None:
+    after_breach = refund.due_at + timedelta(minutes=1)
+    with pytest.raises(DomainError) as caught:
+        extend(refund, refund.due_at + timedelta(days=3), "parts delayed", at=after_breach)
+    assert caught.value.code == "extension_after_breach"
+    assert (
+        extend(refund, refund.due_at + timedelta(days=3), "parts delayed", at=refund.due_at).due_at
+        > refund.due_at
+    )
 
 
 # --- pause / resume ---

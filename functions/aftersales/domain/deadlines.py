@@ -106,9 +106,19 @@ def _require_open(deadline: Deadline) -> None:
         raise DomainError(f"the {deadline.kind} deadline has already been met", code="deadline_met")
 
 
-def extend(deadline: Deadline, new_due: datetime, reason: str) -> Deadline:
-    """An extension must say why and until when, and only ever gives more time (002 §5.2.3)."""
+def extend(deadline: Deadline, new_due: datetime, reason: str, *, at: datetime) -> Deadline:
+    """An extension must say why and until when, and only ever gives more time (002 §5.2.3).
+
+    It must be asked for before the deadline passes: once breached, penalty days have been charged and
+    an extension would silently take them back.
+    """
     _require_open(deadline)
+    if _require_aware(at, "at") > deadline.due_at:
+        raise DomainError(
+            f"the {deadline.kind} deadline has already passed and can no longer be extended",
+            code="extension_after_breach",
+            details={"due_at": deadline.due_at.isoformat()},
+        )
     if not isinstance(reason, str) or not reason.strip():
         raise DomainError("an extension must give a reason", code="extension_reason_required")
     new_due = _require_aware(new_due, "new_due")
