@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .errors import Forbidden, IllegalTransition
 from .model import Action, ClaimType, Outcome, Role, Status
 
-A, S, T, O = Action, Status, ClaimType, Outcome
+A, S, T, O = Action, Status, ClaimType, Outcome  # noqa: E741
 BUYER, MERCHANT, OPS, SYSTEM = Role.BUYER, Role.MERCHANT, Role.OPS, Role.SYSTEM
 
 MAX_REOPENS = 1  # a buyer not satisfied with a repair may reopen it once (POLICY §7, 002 §4.4)
@@ -25,7 +25,9 @@ class Rule:
     outcome: Outcome | Mapping[ClaimType, Outcome] | None = None
 
     def applies_to(self, claim_type: ClaimType) -> bool:
-        return not isinstance(self.target, Mapping) or claim_type in self.target
+        # A per-type outcome limits the row too: confirming a return_refund is illegal, not a KeyError.
+        parts = (self.target, self.outcome)
+        return all(not isinstance(part, Mapping) or claim_type in part for part in parts)
 
 
 def _rule(
@@ -133,8 +135,10 @@ def transition(
     the action is legal now but not for this role.
     """
     rule = TRANSITIONS.get((status, action))
-    if rule is None or not rule.applies_to(claim_type) or (
-        action is A.REOPEN and reopen_count >= MAX_REOPENS
+    if (
+        rule is None
+        or not rule.applies_to(claim_type)
+        or (action is A.REOPEN and reopen_count >= MAX_REOPENS)
     ):
         allowed = allowed_actions(status, claim_type)
         raise IllegalTransition(
