@@ -1,0 +1,53 @@
+"""Settings read from the environment once per cold start and validated there, not at import time."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1)
+    idempotency_table_name: str = Field(min_length=1)
+    evidence_bucket: str = ""
+    state_machine_arn: str = ""
+    region: str = "us-east-1"
+    dynamodb_endpoint: str | None = None  # the local stack's endpoint; None on AWS
+    due_shards: int = Field(default=16, ge=1, le=1000)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    evidence_url_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is wrong: a deployment error, never a client's."""
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process, read and validated on first use."""
+    raw = {
+        "table_name": _env("TABLE_NAME"),
+        "idempotency_table_name": _env("IDEMPOTENCY_TABLE_NAME"),
+        "evidence_bucket": _env("EVIDENCE_BUCKET"),
+        "state_machine_arn": _env("STATE_MACHINE_ARN"),
+        "region": _env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
+        "dynamodb_endpoint": _env("AWS_ENDPOINT_URL_DYNAMODB") or _env("AWS_ENDPOINT_URL"),
+        "due_shards": _env("DUE_SHARDS"),
+        "max_body_bytes": _env("MAX_BODY_BYTES"),
+        "idempotency_ttl_seconds": _env("IDEMPOTENCY_TTL_SECONDS"),
+    }
+    try:
+        return Settings.model_validate({key: value for key, value in raw.items() if value is not None})
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid environment: {exc}") from exc

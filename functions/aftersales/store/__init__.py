@@ -1,0 +1,25 @@
+"""Storage: the single table as pynamodb models and the repository that reads and writes it."""
+
+from .repository import (
+    ClaimRecord,
+    ClaimWrite,
+    OrderRecord,
+    Page,
+    Repository,
+    VersionConflict,
+    WaybillInUse,
+    bind_table,
+    default_repository,
+)
+
+__all__ = [
+    "ClaimRecord",
+    "ClaimWrite",
+    "OrderRecord",
+    "Page",
+    "Repository",
+    "VersionConflict",
+    "WaybillInUse",
+    "bind_table",
+    "default_repository",
+]

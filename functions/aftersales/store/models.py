@@ -1,0 +1,250 @@
+"""The single table (DESIGN §4) as pynamodb models. One base model carries the keys and the GSI keys;
+each item kind is a subclass told apart by the ``item_type`` discriminator, so a Query over one claim's
+partition returns claim, timeline entries, deadlines and penalty days as their own classes.
+
+Keys:
+  order            ORDER#<id>               ORDER
+  claim reference  ORDER#<id>               CLAIM#<claim id>   (what eligibility needs, kept in step)
+  claim            CLAIM#<id>               CLAIM
+  timeline entry   CLAIM#<id>               EVT#<iso ts>#<version:06d>[-<suffix>]
+  deadline         CLAIM#<id>               DL#<kind>
+  penalty day      CLAIM#<id>               PEN#<kind>#<day:04d>
+  waybill          WAYBILL#<carrier>#<no>   WAYBILL
+  merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
+GSIs:
+  buyer-index      gsi_buyer_pk = BUYER#<id>        created_at                  (claims)
+  merchant-index   gsi_merchant_pk = MERCHANT#<id>  gsi_merchant_sk = <status>#<created_at>  (claims)
+  due-index        due_pk = due#<shard>             due_at (ISO, only while the deadline is open)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+BUYER_INDEX = "buyer-index"
+MERCHANT_INDEX = "merchant-index"
+DUE_INDEX = "due-index"
+
+
+def claim_pk(claim_id: str) -> str:
+    return f"CLAIM#{claim_id}"
+
+
+def order_pk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+class BuyerIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = BUYER_INDEX
+        projection = AllProjection()
+
+    gsi_buyer_pk = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class MerchantIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = MERCHANT_INDEX
+        projection = AllProjection()
+
+    gsi_merchant_pk = UnicodeAttribute(hash_key=True)
+    gsi_merchant_sk = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = DUE_INDEX
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class TableItem(Model):
+    """Every item of the table. ``Meta.table_name``/``region``/``host`` are bound by ``store.bind_table``."""
+
+    class Meta:
+        table_name = "aftersales"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute()
+
+    # GSI keys live on the base so the indexes can be declared once; each is set only where it applies.
+    gsi_buyer_pk = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    gsi_merchant_pk = UnicodeAttribute(null=True)
+    gsi_merchant_sk = UnicodeAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+
+    buyer_index = BuyerIndex()
+    merchant_index = MerchantIndex()
+    due_index = DueIndex()
+
+
+class OrderLineMap(MapAttribute[str, Any]):
+    line_id = UnicodeAttribute()
+    sku = UnicodeAttribute()
+    title = UnicodeAttribute()
+    category = UnicodeAttribute()
+    quantity = NumberAttribute()
+    paid_fen = NumberAttribute()
+    part_kind = UnicodeAttribute(default="unit")
+
+
+class OrderItem(TableItem, discriminator="order"):
+    order_id = UnicodeAttribute()
+    buyer_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    paid_at = UnicodeAttribute()
+    delivered_at = UnicodeAttribute(null=True)
+    lines = ListAttribute(of=OrderLineMap)
+    buyer_phone = UnicodeAttribute(null=True)
+    shipping_address = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="import")
+    imported_at = UnicodeAttribute(null=True)
+    # Bumped by every claim submitted on the order: two submits racing on one order cannot both pass
+    # the per-line quantity and count checks.
+    version = VersionAttribute()
+
+
+class ClaimRefItem(TableItem, discriminator="claim_ref"):
+    """A claim as seen from its order: what eligibility counts (quantity held, status, outcome)."""
+
+    claim_id = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    quantity = NumberAttribute()
+    status = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)
+
+
+class ShipmentMap(MapAttribute[str, Any]):
+    carrier = UnicodeAttribute()
+    waybill = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+class ClaimItem(TableItem, discriminator="claim"):
+    claim_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    buyer_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    claim_type = UnicodeAttribute(attr_name="type")
+    reason = UnicodeAttribute()
+    quantity = NumberAttribute()
+    description = UnicodeAttribute(default="")
+    urgent = BooleanAttribute(default=False)
+    evidence_keys = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)
+    amount_fen = NumberAttribute()  # what the claimed units cost the buyer (from the order)
+    refund_fen = NumberAttribute(null=True)  # set by a ruling that refunds a different amount
+    refund_payer = UnicodeAttribute(null=True)
+    shipping_payer = UnicodeAttribute()
+    repair_payer = UnicodeAttribute(null=True)
+    quote_fen = NumberAttribute(null=True)
+    liability = UnicodeAttribute(null=True)
+    policy_version = UnicodeAttribute()
+    version = VersionAttribute()
+    escalation_level = UnicodeAttribute(default="agent")
+    reopen_count = NumberAttribute(default=0)
+    penalty_total_fen = NumberAttribute(default=0)
+    refund_seq = NumberAttribute(default=0)
+    task_token = UnicodeAttribute(null=True)
+    task_stage = UnicodeAttribute(null=True)
+    parked_reason = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    return_shipment = ShipmentMap(null=True)  # type: ignore[no-untyped-call]
+    outbound_shipment = ShipmentMap(null=True)  # type: ignore[no-untyped-call]
+    rating = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+
+
+class TimelineItem(TableItem, discriminator="event"):
+    claim_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute()
+    policy_version = UnicodeAttribute()
+    claim_version = NumberAttribute()
+    note = UnicodeAttribute(null=True)
+    details = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+
+
+class DeadlineItem(TableItem, discriminator="deadline"):
+    """``domain.deadlines.Deadline`` stored. ``deadline_at`` is the due time; ``due_pk``/``due_at`` (the
+    sparse due-index keys) are present only while the deadline is open."""
+
+    claim_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    deadline_at = UnicodeAttribute()
+    on_expiry = UnicodeAttribute()
+    penalty = BooleanAttribute(default=False)
+    source = UnicodeAttribute()
+    policy_version = UnicodeAttribute()
+    calendar_fallback = BooleanAttribute(default=False)
+    extension_reason = UnicodeAttribute(null=True)
+    paused_since = UnicodeAttribute(null=True)
+    paused_seconds = NumberAttribute(default=0)
+    met_at = UnicodeAttribute(null=True)
+    buyer_caused_delay = BooleanAttribute(default=False)
+
+
+class PenaltyDayItem(TableItem, discriminator="penalty_day"):
+    claim_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    day = NumberAttribute()
+    amount_fen = NumberAttribute()
+    accrued_at = UnicodeAttribute()
+
+
+class WaybillItem(TableItem, discriminator="waybill"):
+    carrier = UnicodeAttribute()
+    waybill = UnicodeAttribute()
+    claim_id = UnicodeAttribute()
+    direction = UnicodeAttribute()  # "return" (buyer → merchant) or "outbound" (merchant → buyer)
+    registered_at = UnicodeAttribute()
+
+
+class MerchantStatItem(TableItem, discriminator="merchant_stat"):
+    merchant_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    claims_opened = NumberAttribute(default=0)
+    claims_closed = NumberAttribute(default=0)
+    refunds = NumberAttribute(default=0)
+    disputes = NumberAttribute(default=0)
+    escalations = NumberAttribute(default=0)
+
+
+ALL_ITEM_CLASSES: tuple[type[TableItem], ...] = (
+    TableItem,
+    OrderItem,
+    ClaimRefItem,
+    ClaimItem,
+    TimelineItem,
+    DeadlineItem,
+    PenaltyDayItem,
+    WaybillItem,
+    MerchantStatItem,
+)

@@ -1,0 +1,331 @@
+"""The repository: the only code that talks to the DynamoDB table.
+
+Every change to a claim is one ``TransactWrite`` (``commit``): the claim, put on the condition that its
+stored ``version`` is still the one read (pynamodb ``VersionAttribute``), plus its timeline entry and
+the deadlines and references the change touches. A lost race raises ``VersionConflict`` and writes
+nothing; the caller re-reads and re-decides (``aftersales.claims``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from aftersales.clock import iso
+from aftersales.config import Settings, get_settings
+from aftersales.domain.model import Order
+from aftersales.domain.penalties import PenaltyAccrual
+from aftersales.service_errors import Conflict
+
+from .cursor import decode_cursor, encode_cursor
+from .mapping import order_to_item
+from .models import (
+    ALL_ITEM_CLASSES,
+    ClaimItem,
+    ClaimRefItem,
+    DeadlineItem,
+    MerchantStatItem,
+    OrderItem,
+    PenaltyDayItem,
+    TableItem,
+    TimelineItem,
+    WaybillItem,
+    claim_pk,
+    order_pk,
+)
+
+
+class VersionConflict(Exception):
+    """Someone else changed the claim (or the order) since it was read. Nothing was written."""
+
+
+class WaybillInUse(Conflict):
+    code = "waybill_in_use"
+
+
+@dataclass
+class ClaimRecord:
+    """One claim's whole partition, read consistently."""
+
+    claim: ClaimItem
+    timeline: list[TimelineItem]
+    deadlines: list[DeadlineItem]
+    penalties: list[PenaltyDayItem]
+
+
+@dataclass
+class OrderRecord:
+    order: OrderItem
+    claims: list[ClaimRefItem]
+
+
+@dataclass
+class ClaimWrite:
+    """Everything one change to a claim writes, all or nothing.
+
+    ``claim`` is the item as read, already changed; it is put on condition that the stored version is
+    still the one read (a new claim: that none exists). ``order`` (new claims only) is bumped on its own
+    version so two submits on one order serialize.
+    """
+
+    claim: ClaimItem
+    timeline: TimelineItem
+    deadlines: list[DeadlineItem] = field(default_factory=list)
+    claim_ref: ClaimRefItem | None = None
+    waybill: WaybillItem | None = None
+    order: OrderItem | None = None
+
+
+@dataclass
+class Page:
+    claims: list[ClaimItem]
+    cursor: str | None
+
+
+def bind_table(settings: Settings) -> None:
+    """Point every model at the configured table (and endpoint, for the local stack)."""
+    TableItem.Meta.table_name = settings.table_name
+    TableItem.Meta.region = settings.region
+    TableItem.Meta.host = settings.dynamodb_endpoint  # type: ignore[attr-defined]
+    for model in ALL_ITEM_CLASSES:
+        model._connection = None  # reconnect with the new settings on next use
+
+
+class Repository:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        bind_table(settings)
+
+    # ----------------------------------------------------------------- orders
+
+    def get_order(self, order_id: str) -> OrderRecord | None:
+        """The order and the claims already made on it, read consistently."""
+        order: OrderItem | None = None
+        refs: list[ClaimRefItem] = []
+        for item in TableItem.query(order_pk(order_id), consistent_read=True):
+            if isinstance(item, OrderItem):
+                order = item
+            elif isinstance(item, ClaimRefItem):
+                refs.append(item)
+        return OrderRecord(order, refs) if order else None
+
+    def put_order(self, order: Order, *, source: str, now: datetime) -> OrderItem:
+        """Create or replace an order's trusted facts (the claims on it stay)."""
+        for _ in range(3):
+            item = order_to_item(order, source=source, now=now)
+            existing = self.get_order(order.order_id)
+            if existing:
+                item.version = existing.order.version
+            try:
+                item.save()
+                return item
+            except Exception as exc:
+                if _is_condition_failure(exc):
+                    continue
+                raise
+        raise Conflict("the order changed while it was being imported; try again")
+
+    # ----------------------------------------------------------------- claims
+
+    def get_claim(self, claim_id: str) -> ClaimItem | None:
+        for item in ClaimItem.query(claim_pk(claim_id), ClaimItem.sk == "CLAIM", consistent_read=True):
+            return item
+        return None
+
+    def get_claim_record(self, claim_id: str) -> ClaimRecord | None:
+        """Claim, timeline (oldest first), deadlines and penalty days in one consistent Query."""
+        claim: ClaimItem | None = None
+        timeline: list[TimelineItem] = []
+        deadlines: list[DeadlineItem] = []
+        penalties: list[PenaltyDayItem] = []
+        for item in TableItem.query(claim_pk(claim_id), consistent_read=True):
+            if isinstance(item, ClaimItem):
+                claim = item
+            elif isinstance(item, TimelineItem):
+                timeline.append(item)
+            elif isinstance(item, DeadlineItem):
+                deadlines.append(item)
+            elif isinstance(item, PenaltyDayItem):
+                penalties.append(item)
+        return ClaimRecord(claim, timeline, deadlines, penalties) if claim else None
+
+    def get_claims(self, claim_ids: Iterable[str]) -> list[ClaimItem]:
+        keys = [(claim_pk(claim_id), "CLAIM") for claim_id in dict.fromkeys(claim_ids)]
+        found = {item.claim_id: item for item in ClaimItem.batch_get(keys)}
+        return [found[claim_id] for claim_id in dict.fromkeys(claim_ids) if claim_id in found]
+
+    def commit(self, write: ClaimWrite) -> None:
+        """Write one claim change atomically. ``VersionConflict``: lost a race, nothing written;
+        ``WaybillInUse``: the waybill is registered to another claim."""
+        operations: list[str] = []
+        try:
+            with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+                tx.save(write.claim)
+                operations.append("claim")
+                tx.save(write.timeline, condition=TimelineItem.sk.does_not_exist())
+                operations.append("timeline")
+                for deadline in write.deadlines:
+                    tx.save(deadline)
+                    operations.append("deadline")
+                if write.claim_ref is not None:
+                    tx.save(write.claim_ref)
+                    operations.append("claim_ref")
+                if write.order is not None:
+                    tx.update(write.order, actions=[OrderItem.imported_at.set(write.order.imported_at)])
+                    operations.append("order")
+                if write.waybill is not None:
+                    tx.save(
+                        write.waybill,
+                        condition=WaybillItem.pk.does_not_exist()
+                        | (WaybillItem.claim_id == write.waybill.claim_id),
+                    )
+                    operations.append("waybill")
+        except TransactWriteError as exc:
+            codes = _cancellation_codes(exc)
+            if "waybill" in operations and codes.get(operations.index("waybill")) == "ConditionalCheckFailed":
+                raise WaybillInUse(
+                    "this waybill is already registered to another claim",
+                    details={"carrier": write.waybill.carrier if write.waybill else None},
+                ) from exc
+            if exc.cause_response_code == "TransactionCanceledException":
+                raise VersionConflict(str(codes)) from exc
+            raise
+
+    def save_task_token(self, claim_id: str, token: str, stage: str) -> bool:
+        """Store the waiting workflow's callback token on the claim, if the claim is still in ``stage``.
+
+        Returns False when the claim has already left ``stage`` (the caller completes the task at once).
+        Bumps the version like any change, so a concurrent action re-reads and clears the token.
+        """
+        for _ in range(5):
+            claim = self.get_claim(claim_id)
+            if claim is None or claim.status != stage:
+                return False
+            claim.task_token, claim.task_stage = token, stage
+            try:
+                claim.save()
+                return True
+            except Exception as exc:
+                if not _is_condition_failure(exc):
+                    raise
+        raise Conflict("the claim kept changing while its task token was stored")
+
+    def record_penalty_day(self, claim: ClaimItem, accrual: PenaltyAccrual, kind: str, now: datetime) -> bool:
+        """Write one overdue day once (condition: not exists) and add it to the claim's total.
+
+        Returns False when that day was already recorded. The claim's version is bumped without being
+        checked, so concurrent actions on the claim re-read rather than overwrite the total.
+        """
+        day = PenaltyDayItem(
+            claim_pk(claim.claim_id),
+            accrual.ledger_key,
+            claim_id=claim.claim_id,
+            kind=kind,
+            day=accrual.day,
+            amount_fen=accrual.amount_fen,
+            accrued_at=iso(now),
+        )
+        try:
+            with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+                tx.save(day, condition=PenaltyDayItem.sk.does_not_exist())
+                tx.update(
+                    claim,
+                    actions=[ClaimItem.penalty_total_fen.add(accrual.amount_fen)],
+                    add_version_condition=False,
+                )
+        except TransactWriteError as exc:
+            if _cancellation_codes(exc).get(0) == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def waybill(self, carrier: str, waybill: str) -> WaybillItem | None:
+        """The claim a parcel belongs to (carrier events look it up)."""
+        for item in WaybillItem.query(f"WAYBILL#{carrier}#{waybill}", consistent_read=True):
+            return item
+        return None
+
+    # ----------------------------------------------------------------- listings
+
+    def list_buyer_claims(self, buyer_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page:
+        """A buyer's claims, newest first, optionally of one status."""
+        partition = f"BUYER#{buyer_id}"
+        start = decode_cursor(cursor, partition_attr="gsi_buyer_pk", partition_value=partition)
+        results = TableItem.buyer_index.query(
+            partition,
+            scan_index_forward=False,
+            filter_condition=(ClaimItem.status == status) if status else None,
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        return self._page(results, limit)
+
+    def list_merchant_claims(
+        self, merchant_id: str, *, status: str | None, cursor: str | None, limit: int
+    ) -> Page:
+        """A merchant's claims grouped by status, oldest first within a status (work queue order)."""
+        partition = f"MERCHANT#{merchant_id}"
+        start = decode_cursor(cursor, partition_attr="gsi_merchant_pk", partition_value=partition)
+        condition = TableItem.gsi_merchant_sk.startswith(f"{status}#") if status else None
+        results = TableItem.merchant_index.query(partition, condition, limit=limit, last_evaluated_key=start)
+        return self._page(results, limit)
+
+    @staticmethod
+    def _page(results: Any, limit: int) -> Page:
+        claims = [item for item in results if isinstance(item, ClaimItem)]
+        last = results.last_evaluated_key if len(claims) >= limit else None
+        return Page(claims, encode_cursor(last))
+
+    def deadlines_due(self, shard: int, now: datetime, *, limit: int = 100) -> list[DeadlineItem]:
+        """Open deadlines of one due-index shard that are due at ``now``, earliest first (sla_tick)."""
+        results = TableItem.due_index.query(f"due#{shard}", TableItem.due_at <= iso(now), limit=limit)
+        return [item for item in results if isinstance(item, DeadlineItem)]
+
+    def overdue_deadlines(self, now: datetime, *, limit: int) -> list[DeadlineItem]:
+        """Due deadlines across every shard, earliest first."""
+        found: list[DeadlineItem] = []
+        for shard in range(self.settings.due_shards):
+            found.extend(self.deadlines_due(shard, now, limit=limit))
+        return sorted(found, key=lambda item: item.due_at or "")[:limit]
+
+    # ----------------------------------------------------------------- merchant stats
+
+    def increment_merchant_stats(self, merchant_id: str, day: date, counters: Mapping[str, int]) -> None:
+        """Atomic ADD of scorecard counters for one merchant and day (creates the day's item)."""
+        actions: list[Any] = [
+            TableItem.item_type.set(MerchantStatItem),
+            MerchantStatItem.merchant_id.set(merchant_id),
+            MerchantStatItem.day.set(day.isoformat()),
+        ]
+        actions += [getattr(MerchantStatItem, name).add(amount) for name, amount in counters.items()]
+        MerchantStatItem(f"MERCHANT#{merchant_id}", f"STAT#{day.isoformat()}").update(actions=actions)
+
+    def merchant_stats(self, merchant_id: str, day: date) -> MerchantStatItem | None:
+        for item in MerchantStatItem.query(f"MERCHANT#{merchant_id}", MerchantStatItem.sk == f"STAT#{day}"):
+            return item
+        return None
+
+
+def _cancellation_codes(exc: TransactWriteError) -> dict[int, str]:
+    reasons = exc.cancellation_reasons or []
+    return {index: reason.code for index, reason in enumerate(reasons) if reason is not None}
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+@cache
+def _repository(settings: Settings) -> Repository:
+    return Repository(settings)
+
+
+def default_repository() -> Repository:
+    """The process-wide repository, bound to this process's settings on first use."""
+    return _repository(get_settings())
