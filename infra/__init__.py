@@ -1,0 +1,1 @@
+"""Everything that runs outside Lambda: the local stack and the command line."""
