@@ -63,6 +63,10 @@ class DeadlineRule(_Strict):
     penalty: bool = False
     source: str  # the section of the original documents this rule comes from
     urgent_amount: Annotated[int, Field(gt=0)] | None = None  # e.g. an urgent complaint's 1 h first response
+    # Overdue days (each charged, for a penalty deadline) before the automatic outcome is applied.
+    # 0: at the breach. Without a grace, "penalty: yes" on a deadline that lapses into an automatic
+    # outcome could never charge more than one day.
+    act_after_overdue_days: Annotated[int, Field(ge=0)] = 0
 
 
 class WarrantyRule(_Strict):
