@@ -324,7 +324,14 @@ def _apply_payload(
         if payload.get("findings"):
             details["findings"] = str(payload["findings"])
     if action is Action.RULING_REFUND:
-        claim.refund_fen = int(payload.get("refund_fen", claim.amount_fen))
+        refund_fen = int(payload.get("refund_fen", claim.amount_fen))
+        if refund_fen > int(claim.amount_fen):
+            raise DomainError(
+                "a ruling cannot refund more than the claimed amount",
+                code="refund_exceeds_claim",
+                details={"amount_fen": int(claim.amount_fen)},
+            )
+        claim.refund_fen = refund_fen
         claim.refund_payer = str(payload.get("payer", "merchant"))
         details.update(refund_fen=claim.refund_fen, payer=claim.refund_payer)
     if moved.target is Status.AWAITING_REFUND and moved.changes_status:

@@ -38,3 +38,22 @@ def start_claim_run(claim_id: str, claim_input: dict[str, Any], *, settings: Set
             raise
         logger.info("claim run already started", extra={"claim_id": claim_id})
     return True
+
+
+def complete_task(token: str | None, output: dict[str, Any], *, settings: Settings | None = None) -> bool:
+    """Resume the workflow waiting on ``token`` (the one ``claims.act`` cleared). A task that already
+    finished or timed out is not an error: the claim change it reports is already committed."""
+    if not token:
+        return False
+    settings = settings or get_settings()
+    try:
+        _stepfunctions(settings.region).send_task_success(taskToken=token, output=json.dumps(output))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in (
+            "TaskDoesNotExist",
+            "TaskTimedOut",
+            "InvalidToken",
+        ):
+            raise
+        logger.info("workflow task already finished", extra={"claim_id": output.get("claim_id")})
+    return True

@@ -1,0 +1,1 @@
+"""The HTTP edge: authentication, request schemas, views, error mapping and the routes."""

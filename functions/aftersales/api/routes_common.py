@@ -1,0 +1,34 @@
+"""Shared by the route modules: run one action and answer with the updated claim."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from aftersales import claims, clock, workflow
+from aftersales.domain.model import Action, Role
+from aftersales.service_errors import NotFound
+
+from .http import current_actor
+from .views import claim_view
+
+
+def perform(router: Router, claim_id: str, action: Action, payload: Mapping[str, Any]) -> dict[str, Any]:
+    actor = current_actor(router)
+    result = claims.act(claim_id, actor, action, payload, clock.now())
+    # This request cleared the waiting task's token, so it is the one that resumes the workflow.
+    workflow.complete_task(
+        result.cleared_task_token,
+        {"claim_id": claim_id, "action": action.value, "status": result.claim.status},
+    )
+    return claim_view(result.claim, actor)
+
+
+def require_role(router: Router, *roles: Role) -> claims.Actor:
+    """Routes of another role do not exist for the caller: 404, like a claim that is not theirs."""
+    actor = current_actor(router)
+    if actor.role not in roles:
+        raise NotFound("no such resource")
+    return actor

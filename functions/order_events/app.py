@@ -1,0 +1,19 @@
+"""EventBridge ``order.delivered`` from the order system: store the order's trusted facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aftersales import clock, orders
+from aftersales.api.schemas import OrderDeliveredDetail
+from aftersales.observability import logger, tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    detail = OrderDeliveredDetail.model_validate(event.get("detail") or {})
+    item = orders.import_order(detail.order_id, detail, source="order.delivered", now=clock.now())
+    logger.info("order stored", extra={"order_id": item.order_id})
+    return {"order_id": item.order_id, "version": int(item.version or 0)}
