@@ -1,0 +1,1 @@
+"""The ``aftersales`` command: the local stack, the demo, and ops tools."""
