@@ -8,24 +8,35 @@ Callers pass ``now`` (from ``aftersales.clock.now()`` at the edge) and an ``Acto
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aftersales import workflow
 from aftersales.clock import iso
 from aftersales.domain import deadlines as dl
 from aftersales.domain.eligibility import check_eligibility
 from aftersales.domain.errors import DomainError
 from aftersales.domain.model import Action, ClaimRequest, ClaimType, EscalationLevel, Outcome, Role, Status
-from aftersales.domain.policy import Policy
+from aftersales.domain.money import parse_yuan
+from aftersales.domain.policy import DeadlineKind, Policy
+from aftersales.domain.refunds import rma_number
 from aftersales.domain.transitions import Transition, initial_status, transition
 from aftersales.observability import logger
 from aftersales.policies import default_policy
 from aftersales.service_errors import BadRequest, Conflict, NotFound, UnknownOrder
 from aftersales.store import ClaimRecord, ClaimWrite, Page, Repository, VersionConflict, default_repository
 from aftersales.store.mapping import deadline_to_item, item_to_deadline, item_to_order, ref_to_existing
-from aftersales.store.models import ClaimItem, ClaimRefItem, ShipmentMap, TimelineItem, WaybillItem, claim_pk
+from aftersales.store.models import (
+    ClaimItem,
+    ClaimRefItem,
+    DeadlineItem,
+    ShipmentMap,
+    TimelineItem,
+    WaybillItem,
+    claim_pk,
+)
 
 MAX_ATTEMPTS = 4  # a lost race is re-read and re-decided this many times before answering 409
 SUBMIT_ACTION = "submit"
@@ -45,11 +56,16 @@ class Actor:
         return cls(Role.SYSTEM, name)
 
 
+class ClaimChanged(Conflict):
+    """The claim is no longer at the version the caller decided on (``act(expected_version=...)``)."""
+
+    code = "claim_changed"
+
+
 @dataclass(frozen=True)
 class ActResult:
     """The claim after the change, the transition taken, and the workflow task token this change
-    cleared. Only the caller holding a non-None ``cleared_task_token`` may complete that task
-    (SendTaskSuccess), which makes the workflow's completion exactly-once."""
+    cleared. ``act`` has already completed that task (the only place that does): callers must not."""
 
     claim: ClaimItem
     transition: Transition
@@ -185,6 +201,9 @@ def act(
     now: datetime,
     *,
     repo: Repository | None = None,
+    expected_version: int | None = None,
+    deadline_writes: Sequence[DeadlineItem] = (),
+    lapsed_deadline: DeadlineKind | None = None,
 ) -> ActResult:
     """Take ``action`` on a claim as ``actor``, through the domain transition table.
 
@@ -198,7 +217,18 @@ def act(
     ``payload`` keys by action: ship_return / ship_replacement / complete_repair: ``carrier``,
     ``waybill``; quote_repair: ``quote_fen``; inspect_pass / inspect_fail: ``findings``, ``liability``;
     ruling_refund: ``refund_fen``, ``payer``; extend: ``due_at`` (datetime), ``reason``, optional
-    ``deadline`` (kind); rate: ``rating`` (mapping); any action: ``note``.
+    ``deadline`` (kind); rate: ``rating`` (mapping); approve: optional ``return_address``;
+    ship_return: optional ``fee_fen`` / ``shipping_fee`` (yuan); refund_succeeded: ``refund`` (amounts
+    and key, for the timeline); refund_failed: ``failure``; any action: ``note``.
+
+    Resuming the workflow happens here and only here: when the change cleared a task token, the run
+    waiting on it gets ``SendTaskSuccess({claim_id, status})``, or, when ``lapsed_deadline`` says the
+    change is that deadline's automatic outcome (sla_tick), ``SendTaskFailure(Deadline.<kind>)``.
+
+    ``expected_version``: act only on that version of the claim and never re-decide after a lost race
+    (``ClaimChanged``), for a caller whose decision rests on more than the transition table: sla_tick
+    escalating a lapsed deadline once. ``deadline_writes``: deadline items written in the same
+    transaction (sla_tick: that deadline, marked escalated); a deadline the change itself writes wins.
     """
     repo = repo or default_repository()
     payload = payload or {}
@@ -207,6 +237,8 @@ def act(
         if record is None or not in_scope(record.claim, actor):
             raise NotFound("no such claim", details={"claim_id": claim_id})
         claim = record.claim
+        if expected_version is not None and int(claim.version or 0) != expected_version:
+            raise ClaimChanged("the claim changed since it was read", details={"claim_id": claim_id})
         moved = transition(
             Status(claim.status),
             action,
@@ -215,6 +247,8 @@ def act(
             reopen_count=int(claim.reopen_count or 0),
         )
         write, cleared = _plan(record, moved, actor, payload, now, repo.settings.due_shards)
+        planned = {item.sk for item in write.deadlines}
+        write.deadlines += [item for item in deadline_writes if item.sk not in planned]
         try:
             repo.commit(write)
         except VersionConflict:
@@ -225,8 +259,27 @@ def act(
             "claim changed",
             extra={"claim_id": claim_id, "action": action.value, "from": moved.source, "to": moved.target},
         )
+        _resume_workflow(claim_id, write.claim.status, cleared, lapsed_deadline)
         return ActResult(write.claim, moved, cleared)
     raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
+
+
+def _resume_workflow(
+    claim_id: str, status: str, cleared_token: str | None, lapsed_deadline: DeadlineKind | None
+) -> None:
+    """Only the change that cleared the token gets here with it, so each stage completes once. The
+    claim change is committed either way: a failure to resume is logged for ops, never raised."""
+    if not cleared_token:
+        return
+    try:
+        if lapsed_deadline is not None:
+            workflow.fail_task(
+                cleared_token, error=f"Deadline.{lapsed_deadline.value}", cause=status, claim_id=claim_id
+            )
+        else:
+            workflow.complete_task(cleared_token, {"claim_id": claim_id, "status": status})
+    except Exception:
+        logger.exception("workflow not resumed; the run waits for ops", extra={"claim_id": claim_id})
 
 
 def _plan(
@@ -262,6 +315,7 @@ def _plan(
             for kind in dl.deadlines_for(moved.target, claim_type)
         ]
         cleared, claim.task_token, claim.task_stage = claim.task_token, None, None
+        claim.parked_reason = None  # a run parked for ops moves on with this change
         claim.status = moved.target.value
         if moved.outcome is not None:
             claim.outcome = moved.outcome.value
@@ -299,6 +353,10 @@ def _apply_payload(
     ):
         carrier, number = str(payload["carrier"]), str(payload["waybill"])
         shipment = ShipmentMap(carrier=carrier, waybill=number, at=iso(now))  # type: ignore[no-untyped-call]
+        fee_fen = _declared_fee(payload)
+        if fee_fen is not None and action is Action.SHIP_RETURN:
+            shipment.fee_fen = fee_fen
+            details["fee_fen"] = fee_fen
         direction = "return" if action is Action.SHIP_RETURN else "outbound"
         if direction == "return":
             claim.return_shipment = shipment
@@ -314,6 +372,16 @@ def _apply_payload(
             registered_at=iso(now),
         )
         details.update(carrier=carrier, waybill=number)
+    if moved.target is Status.AWAITING_RETURN_SHIPMENT and moved.changes_status:
+        # The return authorisation: RMA number, where to send the goods, who pays the shipping.
+        reopens = int(claim.reopen_count or 0) + (1 if action is Action.REOPEN else 0)
+        claim.rma_number = rma_number(claim.claim_id, reopens)
+        claim.return_address = str(payload.get("return_address") or policy_for(claim).return_address)
+        details.update(rma_number=claim.rma_number, shipping_payer=claim.shipping_payer)
+    if action is Action.REFUND_SUCCEEDED and payload.get("refund"):
+        details["refund"] = dict(payload["refund"])
+    if action is Action.REFUND_FAILED and payload.get("failure"):
+        details["failure"] = str(payload["failure"])
     if action is Action.QUOTE_REPAIR:
         claim.quote_fen = int(payload["quote_fen"])
         details["quote_fen"] = claim.quote_fen
@@ -351,6 +419,15 @@ def _apply_payload(
     if payload.get("reason") and action in (Action.REJECT, Action.APPROVE, Action.DISPUTE, Action.CANCEL):
         details["reason"] = str(payload["reason"])
     return waybill
+
+
+def _declared_fee(payload: Mapping[str, Any]) -> int | None:
+    """The return shipping fee the buyer declared: ``fee_fen`` (int) or ``shipping_fee`` (yuan)."""
+    if payload.get("fee_fen") is not None:
+        return int(payload["fee_fen"])
+    if payload.get("shipping_fee"):
+        return parse_yuan(str(payload["shipping_fee"]))
+    return None
 
 
 def _extend(

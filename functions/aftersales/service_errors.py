@@ -19,7 +19,9 @@ class Conflict(DomainError):
 
 
 class UnknownOrder(DomainError):
-    code = "unknown_order"
+    """No such order, or not the caller's: indistinguishable on purpose."""
+
+    code = "order_not_found"
 
 
 class BadRequest(DomainError):

@@ -138,6 +138,7 @@ class ShipmentMap(MapAttribute[str, Any]):
     carrier = UnicodeAttribute()
     waybill = UnicodeAttribute()
     at = UnicodeAttribute()
+    fee_fen = NumberAttribute(null=True)  # return shipping the buyer declared (refunded if merchant-liable)
 
 
 class ClaimItem(TableItem, discriminator="claim"):
@@ -170,6 +171,8 @@ class ClaimItem(TableItem, discriminator="claim"):
     task_token = UnicodeAttribute(null=True)
     task_stage = UnicodeAttribute(null=True)
     parked_reason = UnicodeAttribute(null=True)
+    rma_number = UnicodeAttribute(null=True)  # return authorisation, issued on approval of a return leg
+    return_address = UnicodeAttribute(null=True)  # personal/merchant data: masked in views and logs
     updated_at = UnicodeAttribute()
     return_shipment = ShipmentMap(null=True)  # type: ignore[no-untyped-call]
     outbound_shipment = ShipmentMap(null=True)  # type: ignore[no-untyped-call]
@@ -209,6 +212,7 @@ class DeadlineItem(TableItem, discriminator="deadline"):
     paused_seconds = NumberAttribute(default=0)
     met_at = UnicodeAttribute(null=True)
     buyer_caused_delay = BooleanAttribute(default=False)
+    escalated_at = UnicodeAttribute(null=True)  # sla_tick escalated this lapse (once)
 
 
 class PenaltyDayItem(TableItem, discriminator="penalty_day"):
@@ -225,6 +229,25 @@ class WaybillItem(TableItem, discriminator="waybill"):
     claim_id = UnicodeAttribute()
     direction = UnicodeAttribute()  # "return" (buyer → merchant) or "outbound" (merchant → buyer)
     registered_at = UnicodeAttribute()
+
+
+class RefundItem(TableItem, discriminator="refund"):
+    """One refund paid by the sandbox gateway, keyed ``CLAIM#<id>`` / ``REFUND#<idempotency key>`` and
+    written once (condition: not exists), so a retried refund never pays twice."""
+
+    claim_id = UnicodeAttribute()
+    idempotency_key = UnicodeAttribute()
+    amount_fen = NumberAttribute()
+    reference = UnicodeAttribute()
+    paid_at = UnicodeAttribute()
+
+
+class SandboxControlItem(TableItem, discriminator="sandbox_control"):
+    """Fault injection for the sandbox refund gateway (``SANDBOX#payments`` / ``CONTROL``): the next
+    ``fail_next`` refund calls fail. Lives in the table so tests and the local stack steer it without
+    touching code."""
+
+    fail_next = NumberAttribute(default=0)
 
 
 class MerchantStatItem(TableItem, discriminator="merchant_stat"):
@@ -246,5 +269,7 @@ ALL_ITEM_CLASSES: tuple[type[TableItem], ...] = (
     DeadlineItem,
     PenaltyDayItem,
     WaybillItem,
+    RefundItem,
+    SandboxControlItem,
     MerchantStatItem,
 )

@@ -156,9 +156,11 @@ class Repository:
         return ClaimRecord(claim, timeline, deadlines, penalties) if claim else None
 
     def get_claims(self, claim_ids: Iterable[str]) -> list[ClaimItem]:
-        keys = [(claim_pk(claim_id), "CLAIM") for claim_id in dict.fromkeys(claim_ids)]
-        found = {item.claim_id: item for item in ClaimItem.batch_get(keys)}
-        return [found[claim_id] for claim_id in dict.fromkeys(claim_ids) if claim_id in found]
+        wanted = list(dict.fromkeys(claim_ids))
+        found = {
+            item.claim_id: item for item in ClaimItem.batch_get([(claim_pk(c), "CLAIM") for c in wanted])
+        }
+        return [found[claim_id] for claim_id in wanted if claim_id in found]
 
     def commit(self, write: ClaimWrite) -> None:
         """Write one claim change atomically. ``VersionConflict``: lost a race, nothing written;
@@ -241,6 +243,29 @@ class Repository:
                 )
         except TransactWriteError as exc:
             if _cancellation_codes(exc).get(0) == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def reindex_deadline(
+        self, item: DeadlineItem, *, read_due_at: str, due_at: datetime | None, met_at: datetime | None = None
+    ) -> bool:
+        """Move an open deadline in the due index, or out of it (``due_at`` None; ``met_at`` closes it).
+
+        Only if it is still where sla_tick read it (``read_due_at``): False when someone else moved, met
+        or closed it first, so two overlapping ticks cannot both handle one due entry.
+        """
+        actions: list[Any] = (
+            [DeadlineItem.due_at.set(iso(due_at))]
+            if due_at is not None
+            else [DeadlineItem.due_pk.remove(), DeadlineItem.due_at.remove()]
+        )
+        if met_at is not None:
+            actions.append(DeadlineItem.met_at.set(iso(met_at)))
+        try:
+            item.update(actions=actions, condition=DeadlineItem.due_at == read_due_at)
+        except Exception as exc:
+            if _is_condition_failure(exc):
                 return False
             raise
         return True
