@@ -1,4 +1,9 @@
-"""Step Functions: one execution per claim, named after the claim so console, CLI and logs agree."""
+"""Step Functions: one execution per claim, named after the claim so console, CLI and logs agree.
+
+Callback tasks are completed only by ``aftersales.claims.act`` (the change that cleared the stored
+token) and by the ``await_stage`` Lambda (a stage already left before the run got there). A late or
+duplicate completion finds the task closed: that is logged and ignored, never an error.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from botocore.exceptions import ClientError
 
 from aftersales.config import Settings, get_settings
 from aftersales.observability import logger
+
+# AWS answers a closed task with TaskTimedOut or TaskDoesNotExist; moto with InvalidToken (docs/moto.md).
+TASK_ALREADY_CLOSED = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken"})
 
 
 @cache
@@ -41,19 +49,47 @@ def start_claim_run(claim_id: str, claim_input: dict[str, Any], *, settings: Set
 
 
 def complete_task(token: str | None, output: dict[str, Any], *, settings: Settings | None = None) -> bool:
-    """Resume the workflow waiting on ``token`` (the one ``claims.act`` cleared). A task that already
-    finished or timed out is not an error: the claim change it reports is already committed."""
+    """Resume the run waiting on ``token`` with ``output`` (``{claim_id, status}``). Returns whether
+    this call resumed it; False for no token or a task already closed (logged no-op)."""
     if not token:
         return False
     settings = settings or get_settings()
+    return _send(
+        lambda client: client.send_task_success(taskToken=token, output=json.dumps(output)),
+        output.get("claim_id"),
+        settings=settings,
+    )
+
+
+def fail_task(
+    token: str | None,
+    *,
+    error: str,
+    cause: str,
+    claim_id: str | None = None,
+    settings: Settings | None = None,
+) -> bool:
+    """Fail the waiting task with ``error`` (e.g. ``Deadline.return_shipment``) so a Catch routes it.
+    Returns whether this call failed it; False for no token or a task already closed."""
+    if not token:
+        return False
+    settings = settings or get_settings()
+    return _send(
+        lambda client: client.send_task_failure(taskToken=token, error=error, cause=cause),
+        claim_id,
+        settings=settings,
+    )
+
+
+def _send(call: Any, claim_id: str | None, *, settings: Settings | None = None) -> bool:
+    settings = settings or get_settings()
     try:
-        _stepfunctions(settings.region).send_task_success(taskToken=token, output=json.dumps(output))
+        call(_stepfunctions(settings.region))
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in (
-            "TaskDoesNotExist",
-            "TaskTimedOut",
-            "InvalidToken",
-        ):
+        if exc.response.get("Error", {}).get("Code") not in TASK_ALREADY_CLOSED:
             raise
-        logger.info("workflow task already finished", extra={"claim_id": output.get("claim_id")})
+        logger.info(
+            "workflow task already closed; late or duplicate completion ignored", extra={"claim_id": claim_id}
+        )
+        return False
     return True

@@ -91,6 +91,9 @@ class Policy(_Strict):
     penalty: PenaltyRule = PenaltyRule()
     auto_approve_below_fen: Annotated[int, Field(ge=0)] = 0  # review Lambda approves smaller claims itself
     auto_approve_reasons: frozenset[Reason] = frozenset()
+    auto_review_not_received: bool = True  # refund_only/not_received: decided from the carrier's sign-for
+    max_return_shipping_fen: Annotated[int, Field(ge=0)] = 2000  # cap on a refunded return shipping fee
+    return_address: str = ""  # where approved returns are sent (a merchant override names its own)
     deadlines: dict[DeadlineKind, DeadlineRule]
 
     @model_validator(mode="after")
