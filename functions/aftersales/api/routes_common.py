@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from aftersales import claims, clock, workflow
+from aftersales import claims, clock
 from aftersales.domain.model import Action, Role
 from aftersales.service_errors import NotFound
 
@@ -17,12 +17,8 @@ from .views import claim_view
 
 def perform(router: Router, claim_id: str, action: Action, payload: Mapping[str, Any]) -> dict[str, Any]:
     actor = current_actor(router)
+    # claims.act resumes the waiting workflow run itself when this change cleared its token.
     result = claims.act(claim_id, actor, action, payload, clock.now())
-    # This request cleared the waiting task's token, so it is the one that resumes the workflow.
-    workflow.complete_task(
-        result.cleared_task_token,
-        {"claim_id": claim_id, "action": action.value, "status": result.claim.status},
-    )
     return claim_view(result.claim, actor)
 
 
