@@ -209,6 +209,7 @@ def test_repair_in_warranty_is_repaired_shipped_back_and_confirmed(claim_workflo
     assert [action for _, action, _ in timeline(claim_id)][-4:] == [
         "inspect_pass", "complete_repair", "outbound_delivered", "confirm",
     ]  # fmt: skip
+    assert wf.transitions(claim_id) == 17
     assert wf.states_entered(claim_id)[8:] == [
         "AwaitInspection", "NextStage",
         "AwaitRepair", "NextStage",
@@ -252,6 +253,7 @@ def test_paid_repair_quote_accepted_and_reopened_once(claim_workflow: ClaimWorkf
     actions = [action for _, action, _ in timeline(claim_id)]
     assert actions.count("reopen") == 1 and actions[-1] == "confirm"
     assert "AwaitQuoteAnswer" in wf.states_entered(claim_id)
+    assert wf.transitions(claim_id) == 31
 
 
 def test_complaint_gets_the_platforms_opinion(claim_workflow: ClaimWorkflow) -> None:
