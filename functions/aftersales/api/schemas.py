@@ -44,6 +44,7 @@ class Shipment(Strict):
     carrier: Carrier
     waybill: WaybillNo
     note: Text | None = None
+    shipping_fee: Yuan | None = None  # what the buyer paid to ship a return; refunded if merchant-liable
 
 
 class Rating(Strict):
