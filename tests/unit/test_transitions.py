@@ -49,7 +49,10 @@ SPEC: dict[tuple[Status, Action], tuple[set[Role], dict[ClaimType, tuple[Status 
             RO: (S.AWAITING_REFUND, None),
         },
     ),
-    (S.PENDING_REVIEW, A.REJECT): ({MERCHANT, OPS, SYSTEM}, dict.fromkeys((RR, RO, EX, RP), (S.REJECTED, None))),
+    (S.PENDING_REVIEW, A.REJECT): (
+        {MERCHANT, OPS, SYSTEM},
+        dict.fromkeys((RR, RO, EX, RP), (S.REJECTED, None)),
+    ),
     (S.PENDING_REVIEW, A.CANCEL): ({BUYER}, dict.fromkeys(ALL, (S.CLOSED, OUT.CANCELLED))),
     (S.PENDING_REVIEW, A.ESCALATE): ({OPS, SYSTEM}, dict.fromkeys(ALL, (STAY, None))),
     (S.PENDING_REVIEW, A.EXTEND): ({MERCHANT}, dict.fromkeys(ALL, (STAY, None))),
