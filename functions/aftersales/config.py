@@ -15,6 +15,7 @@ class Settings(BaseModel):
     idempotency_table_name: str = Field(min_length=1)
     evidence_bucket: str = ""
     state_machine_arn: str = ""
+    event_bus_name: str = ""  # the service's EventBridge bus; empty: events are recorded, not sent
     region: str = "us-east-1"
     dynamodb_endpoint: str | None = None  # the local stack's endpoint; None on AWS
     due_shards: int = Field(default=16, ge=1, le=1000)
@@ -41,6 +42,7 @@ def get_settings() -> Settings:
         "idempotency_table_name": _env("IDEMPOTENCY_TABLE_NAME"),
         "evidence_bucket": _env("EVIDENCE_BUCKET"),
         "state_machine_arn": _env("STATE_MACHINE_ARN"),
+        "event_bus_name": _env("EVENT_BUS_NAME"),
         "region": _env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
         "dynamodb_endpoint": _env("AWS_ENDPOINT_URL_DYNAMODB") or _env("AWS_ENDPOINT_URL"),
         "due_shards": _env("DUE_SHARDS"),

@@ -35,7 +35,12 @@ def submit_claim(body: SubmitClaim, idempotency_key: IdempotencyKey) -> Response
     def open_claim() -> dict[str, Any]:
         request = ClaimRequest(**{**body.model_dump(), "evidence_keys": tuple(body.evidence_keys)})
         claim = claims.submit(request, actor, clock.now())
-        workflow.start_claim_run(claim.claim_id, {"type": claim.claim_type, "status": claim.status})
+        try:
+            workflow.start_claim_run(claim.claim_id, {"type": claim.claim_type, "status": claim.status})
+        except Exception:
+            # The claim is committed; failing now would let a retry open a second one. The run is
+            # started again later under the same name (claim id), which is harmless if it exists.
+            logger.exception("workflow run not started", extra={"claim_id": claim.claim_id})
         return claim_view(claim, actor)
 
     view = once_per_key(
