@@ -104,6 +104,8 @@ def deadlines_table(policy: Policy) -> str:
         if rule.urgent_amount is not None:
             amount += f" (urgent: {rule.urgent_amount} {_UNITS[rule.unit]})"
         penalty = "yes" if rule.penalty else "no"
+        if rule.act_after_overdue_days:
+            penalty += f" (outcome applied after {rule.act_after_overdue_days} charged days)"
         rows.append(
             f"| `{kind.value}` | {_opened_by(kind)} | {rule.owner.value} | {amount} | "
             f"`{rule.on_expiry.value}` | {penalty} | {rule.source} |"

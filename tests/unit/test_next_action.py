@@ -80,7 +80,7 @@ def test_the_earliest_open_deadline_of_the_stage_wins():
     opinion = deadline(K.COMPLAINT_OPINION)
     result = next_action(Status.AWAITING_OPINION, ClaimType.COMPLAINT, [opinion, first_response])
     assert result.deadline is K.FIRST_RESPONSE
-    assert result.summary.startswith("The merchant must respond to the claim by 2026-11-23 18:00")
+    assert result.summary.startswith("The platform must respond to the claim by 2026-11-23 18:00")
 
     met = replace(first_response, met_at=STARTED)
     assert (

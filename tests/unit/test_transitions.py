@@ -66,6 +66,7 @@ SPEC: dict[tuple[Status, Action], tuple[set[Role], dict[ClaimType, tuple[Status 
         {SYSTEM, MERCHANT},
         dict.fromkeys(ALL, (S.AWAITING_INSPECTION, None)),
     ),
+    (S.RETURN_IN_TRANSIT, A.ESCALATE): ({OPS, SYSTEM}, dict.fromkeys(ALL, (STAY, None))),
     (S.AWAITING_INSPECTION, A.INSPECT_PASS): (
         {MERCHANT, OPS},
         {RR: (S.AWAITING_REFUND, None), EX: (S.AWAITING_REPLACEMENT_SHIPMENT, None), RP: (S.REPAIRING, None)},
@@ -96,6 +97,7 @@ SPEC: dict[tuple[Status, Action], tuple[set[Role], dict[ClaimType, tuple[Status 
         {SYSTEM, BUYER},
         dict.fromkeys(ALL, (S.AWAITING_BUYER_CONFIRMATION, None)),
     ),
+    (S.OUTBOUND_IN_TRANSIT, A.ESCALATE): ({OPS, SYSTEM}, dict.fromkeys(ALL, (STAY, None))),
     (S.AWAITING_BUYER_CONFIRMATION, A.CONFIRM): (
         {BUYER},
         {EX: (S.CLOSED, OUT.EXCHANGED), RP: (S.CLOSED, OUT.REPAIRED)},
