@@ -57,7 +57,6 @@ from infra.local.template import (
     TemplateError,
     artifacts,
     load,
-    merge_globals,
     translate,
 )
 from infra.local.workflow import load_definition
@@ -116,6 +115,8 @@ def ensure_port_free(host: str, port: int, what: str) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers do: a port with only closed (TIME_WAIT) connections is free; a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -348,7 +349,7 @@ class LocalStack:
         clear_handler_caches()
 
         self.handlers = self._import_handlers()
-        by_name = {self.physical[logical]: h for logical, h in self.handlers.items() if logical in self.physical}
+        by_name = {self.physical[k]: h for k, h in self.handlers.items() if k in self.physical}
         self.lambdas = self._exit.enter_context(inprocess_lambdas({**self.handlers, **by_name}))
 
         self.gateway = LocalGateway(app.routes, self.handlers, host=self.host, port=self.api_port)
@@ -597,11 +598,11 @@ class LocalStack:
         if isinstance(value, list):
             return [self._resolve(v, where) for v in value]
         if isinstance(value, Mapping) and len(value) == 1:
-            (kind, arg), = value.items()
+            ((kind, arg),) = value.items()
             if kind == "Ref":
                 return self._ref(str(arg), where)
             if kind == "Fn::GetAtt":
-                target, attribute = (arg.split(".", 1) if isinstance(arg, str) else arg)
+                target, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
                 return self._getatt(str(target), str(attribute), where)
             if kind == "Fn::Sub":
                 text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
@@ -724,7 +725,8 @@ class RemoteStack:
             response = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
             payload = json.loads(response["Payload"].read() or b"null")
             if response.get("FunctionError"):
-                raise StackError(f"{logical} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+                error = f"{payload.get('errorType')}: {payload.get('errorMessage')}"
+                raise StackError(f"{logical} failed: {error}")
             results.append(TickResult(logical, at, payload))
         return results
 
