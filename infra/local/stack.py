@@ -175,8 +175,11 @@ class _MotoServer:
     (``ThreadedMotoServer`` would fail in its thread and leave ``start`` waiting forever)."""
 
     def __init__(self, host: str, port: int) -> None:
-        from moto.moto_server.threaded_moto_server import MotoRequestHandler
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
         from werkzeug.serving import make_server
 
         app = DomainDispatcherApplication(create_backend_app)
@@ -435,7 +438,7 @@ class LocalStack:
             routes=[r.route_key for r in self.app.routes],
         )
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Any) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=LOCAL_REGION)
 
     # -- time --
@@ -612,7 +615,8 @@ class LocalStack:
                     if key in extra:
                         return str(self._resolve(extra[key], where))
                     if "." in key:
-                        return str(self._getatt(*key.split(".", 1), where))
+                        target, attribute = key.split(".", 1)
+                        return str(self._getatt(target, attribute, where))
                     return str(self._ref(key, where))
 
                 return re.sub(r"\$\{([^}!]+)\}", sub, str(text))
