@@ -271,6 +271,30 @@ def demo_command(
     raise typer.Exit(0 if passed == len(results) else 1)
 
 
+@ops_app.command("claim", context_settings=_LOOSE)
+def ops_claim() -> None:
+    """Show a claim, its timeline and its Step Functions execution."""
+    _not_available("ops claim (not built yet: read the claim with GET /claims/{id} as ops)")
+
+
+@ops_app.command("overdue", context_settings=_LOOSE)
+def ops_overdue() -> None:
+    """Claims with a deadline past due."""
+    _not_available("ops overdue (not built yet: GET /ops/claims?overdue=true as ops)")
+
+
+@ops_app.command("executions", context_settings=_LOOSE)
+def ops_executions() -> None:
+    """Step Functions executions of the claim workflow, by status."""
+    _not_available("ops executions (not built yet)")
+
+
+@ops_app.command("dlq", context_settings=_LOOSE)
+def ops_dlq() -> None:
+    """Move dead letters back to their queue."""
+    _not_available("ops dlq redrive (not built yet; the template has no queues so far)")
+
+
 def _private_state_dir() -> Path:
     import tempfile
 
