@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from infra.cli.ops import ops_app
 from infra.local import demo, tokens
 from infra.local.stack import (
     DEFAULT_API_PORT,
@@ -32,17 +33,11 @@ app = typer.Typer(help="After-sales claims service: local stack, demo and ops to
 local_app = typer.Typer(
     help="Run the whole service on this machine (moto, no AWS account).", no_args_is_help=True
 )
-ops_app = typer.Typer(
-    help="Inspect claims and executions, redrive dead letters, read scorecards.", no_args_is_help=True
-)
 app.add_typer(local_app, name="local")
 app.add_typer(ops_app, name="ops")
 
 # Notes go to stderr so that stdout carries only what a script captures (a token, JSON).
 err = Console(stderr=True)
-
-NOT_AVAILABLE_EXIT = 2
-_LOOSE = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 class ClockMode(enum.StrEnum):
@@ -54,11 +49,6 @@ class Role(enum.StrEnum):
     buyer = "buyer"
     merchant = "merchant"
     ops = "ops"
-
-
-def _not_available(what: str) -> None:
-    err.print(f"[yellow]not available yet:[/yellow] {what}")
-    raise typer.Exit(NOT_AVAILABLE_EXIT)
 
 
 @local_app.command("token")
@@ -269,30 +259,6 @@ def demo_command(
     style = "green" if passed == len(results) else "red"
     out.print(f"[bold {style}]{passed} of {len(results)} stories ended as expected[/bold {style}]")
     raise typer.Exit(0 if passed == len(results) else 1)
-
-
-@ops_app.command("claim", context_settings=_LOOSE)
-def ops_claim() -> None:
-    """Show a claim, its timeline and its Step Functions execution."""
-    _not_available("ops claim (not built yet: read the claim with GET /claims/{id} as ops)")
-
-
-@ops_app.command("overdue", context_settings=_LOOSE)
-def ops_overdue() -> None:
-    """Claims with a deadline past due."""
-    _not_available("ops overdue (not built yet: GET /ops/claims?overdue=true as ops)")
-
-
-@ops_app.command("executions", context_settings=_LOOSE)
-def ops_executions() -> None:
-    """Step Functions executions of the claim workflow, by status."""
-    _not_available("ops executions (not built yet)")
-
-
-@ops_app.command("dlq", context_settings=_LOOSE)
-def ops_dlq() -> None:
-    """Move dead letters back to their queue."""
-    _not_available("ops dlq redrive (not built yet; the template has no queues so far)")
 
 
 def _private_state_dir() -> Path:
