@@ -344,18 +344,20 @@ def _message_count(sqs: Any, url: str) -> int:
     return int(attributes["Attributes"].get("ApproximateNumberOfMessages", 0))
 
 
-def redrive_dlqs(target: Target, *, batch: int = 10) -> dict[str, Any]:
+def redrive_dlqs(target: Target, *, move_task: bool | None = None, batch: int = 10) -> dict[str, Any]:
     """Move every dead letter back to the queue it came from.
 
     On AWS one ``StartMessageMoveTask`` per DLQ (it moves asynchronously, to each message's source).
-    moto has no move task: there, messages are received, sent to their source queue and deleted.
+    moto has no move task (it answers 500): there, messages are received, sent to their source queue
+    and deleted. ``move_task`` defaults to "not the local stack".
     """
+    move_task = (not target.local) if move_task is None else move_task
     sqs = target.client("sqs")
     results = []
     for dlq in find_dlqs(target):
         waiting = _message_count(sqs, dlq["url"])
         row: dict[str, Any] = {**dlq, "messages": waiting, "moved": 0, "left": waiting, "task": None}
-        if waiting and not target.local:
+        if waiting and move_task:
             task = sqs.start_message_move_task(SourceArn=_queue_arn(sqs, dlq["url"]))
             row.update(task=task.get("TaskHandle"), left=None, moved=None)
         elif waiting:
