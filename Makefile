@@ -41,5 +41,9 @@ demo: setup
 bench: setup
 	TZ=UTC $(BIN)/python -m bench.run
 
+# build/: template.yaml + functions/ with its runtime dependencies as Lambda (arm64) wheels; for sam deploy.
+package: setup
+	$(BIN)/python -m infra.package
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
