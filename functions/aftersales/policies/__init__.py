@@ -53,7 +53,9 @@ def load_policy(*layers: Path | Mapping[str, Any], base: Path = DEFAULT_POLICY_F
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(f"invalid policy: {exc.error_count()} error(s)", details={"errors": exc.errors()}) from exc
+        raise PolicyError(
+            f"invalid policy: {exc.error_count()} error(s)", details={"errors": exc.errors()}
+        ) from exc
 
 
 @cache
