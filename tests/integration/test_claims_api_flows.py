@@ -37,6 +37,9 @@ def test_return_refund_walks_through_every_merchant_and_buyer_step(api: Api, cla
     claim_id = claim["claim_id"]
     approved = api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
     assert approved.status == 200 and approved.body["status"] == "awaiting_return_shipment"
+    authorisation = approved.body["return_authorisation"]
+    assert authorisation["rma_number"] and authorisation["address"]
+    assert authorisation["shipping_payer"] == "merchant"  # a quality defect: the merchant pays the return
     shipped = api.act(claim_id, "shipment", {"carrier": "sf", "waybill": "SF1234567890"}, as_=BUYER)
     assert shipped.body["status"] == "return_in_transit"
     assert shipped.body["return_shipment"]["waybill"] == "SF1234567890"

@@ -65,6 +65,7 @@ def claim_view(claim: ClaimItem, viewer: Actor) -> dict[str, Any]:
         "escalation_level": claim.escalation_level,
         "reopen_count": int(claim.reopen_count or 0),
         "penalty_total": _money(claim.penalty_total_fen or 0),
+        "return_authorisation": _return_authorisation(claim),
         "return_shipment": shipment(claim.return_shipment),
         "outbound_shipment": shipment(claim.outbound_shipment),
         "rating": dict(claim.rating.as_dict()) if claim.rating is not None else None,  # type: ignore[no-untyped-call]
@@ -72,6 +73,18 @@ def claim_view(claim: ClaimItem, viewer: Actor) -> dict[str, Any]:
         "version": int(claim.version or 0),
         "created_at": claim.created_at,
         "updated_at": claim.updated_at,
+    }
+
+
+def _return_authorisation(claim: ClaimItem) -> dict[str, Any] | None:
+    """What the buyer needs to send the goods back: the RMA number, where to, and who pays shipping.
+    The merchant's warehouse address is business data the buyer and merchant both need, shown as is."""
+    if not claim.rma_number:
+        return None
+    return {
+        "rma_number": claim.rma_number,
+        "address": claim.return_address,
+        "shipping_payer": claim.shipping_payer,
     }
 
 
