@@ -1,0 +1,400 @@
+"""sla_tick as a service: act on every deadline that is due, reading only what is due.
+
+Each open deadline is one item in the sparse, write-sharded due index (``due#<shard>``, ``due_at``).
+A run queries each shard for ``due_at <= now`` (never a Scan) and, per due deadline, in the domain's
+terms (POLICY §4, §5, §6):
+
+- accrues the overdue days of a merchant-owed penalty deadline (one ledger item per day, written once),
+  and re-indexes the deadline to the next day boundary until the stage is done or the cap is reached;
+- applies the automatic outcome (auto-approve, forfeit, auto-accept inspection, auto-confirm, close the
+  appeal window) through ``claims.act``, and fails the waiting workflow task with ``Deadline.<kind>``;
+- escalates a late answer one step up the ladder, once per lapse;
+- or, for a reminder, only tells the listeners.
+
+Once-only, across crashes and overlapping runs: every effect is a conditional write. An automatic
+outcome is a transition, so a second attempt is illegal; an escalation is written with the deadline
+marked escalated, on condition the claim is still at the version read; a penalty day is written on
+condition it does not exist; moving the deadline in the index is conditional on where it was read.
+Events go out only for writes this run won.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aftersales import claims
+from aftersales.claims import Actor
+from aftersales.clock import iso, parse_instant
+from aftersales.domain import deadlines as dl
+from aftersales.domain import penalties
+from aftersales.domain.errors import IllegalTransition
+from aftersales.domain.model import Action, ClaimType, Status
+from aftersales.domain.penalties import PENALTY_DAY
+from aftersales.domain.policy import DeadlineKind, OnExpiry
+from aftersales.events import Event, Publisher, event
+from aftersales.observability import logger
+from aftersales.service_errors import Conflict
+from aftersales.store import ClaimRecord, Repository
+from aftersales.store.mapping import item_to_deadline
+from aftersales.store.models import ClaimItem, DeadlineItem
+
+ACTOR = Actor.system("sla_tick")
+PAGE_SIZE = 100  # due entries read per query; a shard with more is queried again after handling these
+EVENT_BATCH = 10
+
+# What a lapsed deadline does, in the transition table's words (POLICY §4 "when missed").
+AUTOMATIC_ACTIONS: dict[OnExpiry, Action] = {
+    OnExpiry.AUTO_APPROVE: Action.AUTO_APPROVE,
+    OnExpiry.FORFEIT: Action.FORFEIT,
+    OnExpiry.AUTO_ACCEPT_INSPECTION: Action.AUTO_ACCEPT_INSPECTION,
+    OnExpiry.AUTO_CONFIRM: Action.AUTO_CONFIRM,
+    OnExpiry.CLOSE: Action.APPEAL_LAPSED,
+}
+
+
+@dataclass
+class TickReport:
+    due: int = 0  # due-index entries read
+    overdue: int = 0  # overdue deadlines this run acted on
+    penalty_days: int = 0
+    penalties_fen: int = 0
+    auto_decisions: int = 0
+    escalations: int = 0
+    reminders: int = 0
+    closed: int = 0  # deadlines of a stage already left: closed, not acted on
+    skipped: int = 0  # already handled by someone else, or no longer due
+    errors: int = 0
+    lag_seconds: list[float] = field(default_factory=list)  # due time → action, per action
+    complete: bool = True  # False: stopped for the time budget; the next run continues
+
+    @property
+    def actions(self) -> int:
+        return self.auto_decisions + self.escalations + self.reminders
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "due": self.due,
+            "overdue": self.overdue,
+            "penalty_days": self.penalty_days,
+            "penalties_fen": self.penalties_fen,
+            "auto_decisions": self.auto_decisions,
+            "escalations": self.escalations,
+            "reminders": self.reminders,
+            "closed": self.closed,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "max_lag_seconds": max(self.lag_seconds, default=0.0),
+            "complete": self.complete,
+        }
+
+
+def run_tick(
+    now: datetime,
+    *,
+    repo: Repository,
+    publisher: Publisher,
+    budget: Callable[[], float] | None = None,
+) -> TickReport:
+    """Handle every deadline due at ``now`` while ``budget()`` (seconds left) stays positive.
+
+    Shards are visited starting from one that rotates with the minute, so a run cut short by its budget
+    does not always leave the same shards for later.
+    """
+    report = TickReport()
+    outbox: list[Event] = []
+    shards = repo.settings.due_shards
+    first = int(now.timestamp() // 60) % shards
+    try:
+        for offset in range(shards):
+            shard = (first + offset) % shards
+            if not _drain_shard(shard, now, repo, report, outbox, publisher, budget):
+                report.complete = False
+                break
+    finally:
+        # Whatever happens, tell the listeners about the changes already committed.
+        _flush(publisher, outbox)
+    return report
+
+
+def _out_of_time(budget: Callable[[], float] | None) -> bool:
+    return budget is not None and budget() <= 0
+
+
+def _drain_shard(
+    shard: int,
+    now: datetime,
+    repo: Repository,
+    report: TickReport,
+    outbox: list[Event],
+    publisher: Publisher,
+    budget: Callable[[], float] | None,
+) -> bool:
+    """Handle one shard's due deadlines, a page at a time. False when the budget ran out."""
+    seen: set[tuple[str, str]] = set()
+    while True:
+        if _out_of_time(budget):
+            return False
+        page = repo.deadlines_due(shard, now, limit=PAGE_SIZE)
+        fresh = [item for item in page if (item.claim_id, item.kind) not in seen]
+        for item in fresh:
+            if _out_of_time(budget):
+                return False
+            seen.add((item.claim_id, item.kind))
+            report.due += 1
+            try:
+                outbox.extend(handle_due(item, now, repo, report))
+            except Exception:
+                # One broken claim must not hold up the rest; it stays due and is retried next run.
+                report.errors += 1
+                logger.exception("due deadline not handled", extra={"claim_id": item.claim_id})
+            if len(outbox) >= EVENT_BATCH:
+                _flush(publisher, outbox)
+        # A full page may hide more; entries handled above have left the range or are in ``seen``
+        # (the index is eventually consistent, and a deadline re-indexed to exactly ``now`` reappears).
+        if len(page) < PAGE_SIZE or not fresh:
+            return True
+
+
+def _flush(publisher: Publisher, outbox: list[Event]) -> None:
+    if outbox:
+        batch, outbox[:] = list(outbox), []
+        try:
+            publisher.publish(batch)
+        except Exception:
+            logger.exception("events not published", extra={"count": len(batch)})
+
+
+# --------------------------------------------------------------------------- one due deadline
+
+
+def handle_due(item: DeadlineItem, now: datetime, repo: Repository, report: TickReport) -> list[Event]:
+    """Act on one due-index entry (possibly stale: it is re-read consistently first). Returns the events
+    of the changes this call committed."""
+    record = repo.get_claim_record(item.claim_id)
+    stored = _deadline_of(record, item.kind)
+    if record is None or stored is None or stored.due_at is None or parse_instant(stored.due_at) > now:
+        report.skipped += 1  # met, moved or re-indexed since the index was read
+        return []
+    deadline = item_to_deadline(stored)
+    claim = record.claim
+    status, claim_type = Status(claim.status), ClaimType(claim.claim_type)
+    read_due_at = stored.due_at
+    if not deadline.is_open or deadline.paused_since is not None:
+        # Not expirable; its index keys are left over (written outside ``deadline_to_item``).
+        repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=None)
+        report.skipped += 1
+        return []
+    if deadline.kind not in dl.deadlines_for(status, claim_type):
+        # The stage has moved on: the deadline was met in substance. Close it, never act on it.
+        if repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=None, met_at=now):
+            report.closed += 1
+        else:
+            report.skipped += 1
+        return []
+    if not dl.is_overdue(deadline, now):
+        report.skipped += 1  # due exactly now: overdue from the next instant, the next run
+        return []
+    return _handle_overdue(record, stored, deadline, now, repo, report)
+
+
+def _handle_overdue(
+    record: ClaimRecord,
+    stored: DeadlineItem,
+    deadline: dl.Deadline,
+    now: datetime,
+    repo: Repository,
+    report: TickReport,
+) -> list[Event]:
+    claim = record.claim
+    kind = deadline.kind
+    policy = claims.policy_for(claim)
+    rule = policy.deadline(kind)
+    days_overdue = overdue_days(deadline, now)
+    read_due_at = str(stored.due_at)
+    lag = (now - parse_instant(read_due_at)).total_seconds()
+    facts = {"claim_id": claim.claim_id, "deadline": kind.value, "merchant_id": claim.merchant_id}
+    events: list[Event] = []
+
+    charged = _charged_days(record, kind)
+    if penalties.applies(deadline):
+        base = int(claim.amount_fen)
+        accruals = penalties.accruals_due(
+            deadline, base, policy, now, already_accrued_days=charged[0], already_accrued_fen=charged[1]
+        )
+        for accrual in accruals:
+            if repo.record_penalty_day(claim, accrual, kind.value, now):
+                report.penalty_days += 1
+                report.penalties_fen += accrual.amount_fen
+                events.append(
+                    event(
+                        "penalty.accrued",
+                        now,
+                        **facts,
+                        day=accrual.day,
+                        amount_fen=accrual.amount_fen,
+                        event_key=f"{claim.claim_id}:{accrual.ledger_key}",
+                    )
+                )
+        charged = (charged[0] + len(accruals), charged[1] + sum(a.amount_fen for a in accruals))
+        if accruals:
+            # Each day bumped the claim's version: decide the action on what is stored now.
+            fresh = repo.get_claim_record(claim.claim_id)
+            fresh_stored = _deadline_of(fresh, kind.value)
+            if fresh is None or fresh_stored is None or fresh_stored.due_at != read_due_at:
+                return _won(events, False, facts, now, days_overdue, report)
+            record, stored, claim = fresh, fresh_stored, fresh.claim
+    next_accrual = penalties.next_accrual_at(
+        deadline, charged[0], base_fen=int(claim.amount_fen), policy=policy
+    )
+
+    action = AUTOMATIC_ACTIONS.get(deadline.on_expiry)
+    if action is not None:
+        if days_overdue >= rule.act_after_overdue_days:
+            events += _decide(claim.claim_id, kind, action, now, repo, report, facts, lag)
+            return _won(events, False, facts, now, days_overdue, report)
+        # A grace of overdue days (inspection: 3 charged days) before the outcome: come back for the
+        # next day's charge, or at the latest when the grace ends.
+        outcome_at = deadline.due_at + (rule.act_after_overdue_days - 1) * PENALTY_DAY
+        come_back = min(outcome_at, next_accrual) if next_accrual else outcome_at
+        moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=come_back)
+        return _won(events, moved, facts, now, days_overdue, report)
+
+    if deadline.on_expiry is OnExpiry.ESCALATE:
+        if stored.escalated_at is None:
+            events += _escalate(claim, stored, kind, next_accrual, now, repo, report, facts, lag)
+            return _won(events, False, facts, now, days_overdue, report)
+        # Escalated at the breach already; a penalty deadline keeps coming back each day until done.
+        moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=next_accrual)
+        return _won(events, moved, facts, now, days_overdue, report)
+
+    # A reminder: nothing changes on the claim, the listeners are told once.
+    moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=None)
+    if moved:
+        report.reminders += 1
+        report.lag_seconds.append(lag)
+        events.append(event("claim.reminder", now, **facts, event_key=f"{claim.claim_id}:{kind}:remind"))
+    return _won(events, moved, facts, now, days_overdue, report)
+
+
+def _decide(
+    claim_id: str,
+    kind: DeadlineKind,
+    action: Action,
+    now: datetime,
+    repo: Repository,
+    report: TickReport,
+    facts: dict[str, Any],
+    lag: float,
+) -> list[Event]:
+    """Apply the automatic outcome; a second attempt (overlapping run, re-run) finds it illegal."""
+    try:
+        # ``lapsed_deadline``: the waiting workflow task is failed with ``Deadline.<kind>`` (not succeeded),
+        # so the run takes the step that reads where the automatic outcome left the claim.
+        result = claims.act(
+            claim_id,
+            ACTOR,
+            action,
+            {"note": f"the {kind} deadline lapsed"},
+            now,
+            repo=repo,
+            lapsed_deadline=kind,
+        )
+    except (IllegalTransition, Conflict):
+        report.skipped += 1
+        return []
+    report.auto_decisions += 1
+    report.lag_seconds.append(lag)
+    return [
+        event(
+            "claim.auto_decided",
+            now,
+            **facts,
+            action=action.value,
+            status=result.claim.status,
+            outcome=result.claim.outcome,
+            event_key=f"{claim_id}:{kind}:{action}",
+        )
+    ]
+
+
+def _escalate(
+    claim: ClaimItem,
+    stored: DeadlineItem,
+    kind: DeadlineKind,
+    next_accrual: datetime | None,
+    now: datetime,
+    repo: Repository,
+    report: TickReport,
+    facts: dict[str, Any],
+    lag: float,
+) -> list[Event]:
+    """Escalate once per lapse: the escalation and the deadline marked escalated (and re-indexed to the
+    next penalty day, or out of the index) are one transaction on the claim version read."""
+    stored.escalated_at = iso(now)
+    if next_accrual is not None:
+        stored.due_at = iso(next_accrual)
+    else:
+        stored.due_pk, stored.due_at = None, None
+    try:
+        result = claims.act(
+            claim.claim_id,
+            ACTOR,
+            Action.ESCALATE,
+            {"note": f"the {kind} deadline lapsed"},
+            now,
+            repo=repo,
+            expected_version=int(claim.version or 0),
+            deadline_writes=[stored],
+            lapsed_deadline=kind,  # in mediation → arbitration changes the status: Deadline.<kind>
+        )
+    except (IllegalTransition, Conflict):
+        report.skipped += 1
+        return []
+    report.escalations += 1
+    report.lag_seconds.append(lag)
+    return [
+        event(
+            "claim.escalated",
+            now,
+            **facts,
+            level=result.claim.escalation_level,
+            status=result.claim.status,
+            event_key=f"{claim.claim_id}:{kind}:escalate",
+        )
+    ]
+
+
+def _won(
+    events: list[Event], moved: bool, facts: dict[str, Any], now: datetime, days: int, report: TickReport
+) -> list[Event]:
+    """The events of a visit: ``claim.overdue`` first, but only if this run changed something (an
+    overlapping run that lost every write stays silent)."""
+    if not events and not moved:
+        report.skipped += 1
+        return []
+    report.overdue += 1
+    key = f"{facts['claim_id']}:{facts['deadline']}:{days}"
+    return [event("claim.overdue", now, **facts, overdue_days=days, event_key=key), *events]
+
+
+def _deadline_of(record: ClaimRecord | None, kind: str) -> DeadlineItem | None:
+    if record is None:
+        return None
+    return next((item for item in record.deadlines if item.kind == kind), None)
+
+
+def _charged_days(record: ClaimRecord, kind: DeadlineKind) -> tuple[int, int]:
+    """(days, fen) already in the ledger for this deadline. Days are written in order, so the highest
+    day is the count even if a crash cut a run short."""
+    days = [item for item in record.penalties if item.kind == kind.value]
+    return max((int(item.day) for item in days), default=0), sum(int(item.amount_fen) for item in days)
+
+
+def overdue_days(deadline: dl.Deadline, now: datetime) -> int:
+    """Started overdue days, as penalty days count them (day 1 at the breach), whether or not a penalty
+    applies: the grace before an automatic outcome counts the same days for everyone."""
+    late = now - deadline.due_at
+    return max(0, -(-late // PENALTY_DAY)) if late > timedelta(0) else 0

@@ -1,0 +1,565 @@
+"""sla_tick against moto: every automatic row of POLICY §4, penalties (§5), the escalation ladder (§6),
+and the guarantees: reads only what is due, restartable after a crash, safe when runs overlap."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aftersales import claims, sla, workflow
+from aftersales.claims import Actor
+from aftersales.clock import iso, parse_instant
+from aftersales.domain import deadlines as dl
+from aftersales.domain.model import Action, ClaimRequest, ClaimType, Order, OrderLine, Reason, Role, Status
+from aftersales.domain.policy import DeadlineKind as K
+from aftersales.domain.policy import PenaltyRule
+from aftersales.domain.transitions import transition
+from aftersales.events import RecordingPublisher
+from aftersales.store import Repository, VersionConflict, default_repository
+from aftersales.store.mapping import deadline_to_item, item_to_deadline
+from aftersales.store.models import DeadlineItem
+
+MONDAY = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, an ordinary working week
+BUYER = Actor(Role.BUYER, "buyer-1")
+MERCHANT = Actor(Role.MERCHANT, "staff-1", "m-1")
+SYSTEM = Actor.system("test")
+AMOUNT = 12_990  # one of two coats paid 259.80 together
+DAILY = 65  # 0.5 % of 129.90, rounded half-up
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+
+
+class World:
+    """Claims driven through ``claims.act`` to the stage a test needs, and the tick run against them."""
+
+    def __init__(self, repo: Repository):
+        self.repo = repo
+        self.events = RecordingPublisher()
+        self._ids = itertools.count(1)
+
+    def claim(
+        self, at: datetime, type_: ClaimType = ClaimType.RETURN_REFUND, reason: Reason | None = None
+    ) -> str:
+        order_id = f"ord-{next(self._ids)}"
+        line = OrderLine("L1", "SKU-1", "Wool coat", "apparel", 2, 25_980)
+        order = Order(order_id, "buyer-1", "m-1", at - 10 * DAY, at - DAY, (line,))
+        self.repo.put_order(order, source="test", now=at)
+        reason = reason or (Reason.SERVICE if type_ is ClaimType.COMPLAINT else Reason.QUALITY_DEFECT)
+        quantity = 0 if type_ is ClaimType.COMPLAINT else 1
+        request = ClaimRequest(order_id, "L1", quantity, type_, reason)
+        return claims.submit(request, BUYER, at, repo=self.repo).claim_id
+
+    def act(self, claim_id: str, actor: Actor, action: Action, at: datetime, **payload: Any) -> None:
+        claims.act(claim_id, actor, action, payload, at, repo=self.repo)
+
+    def to_inspection(self, claim_id: str, at: datetime) -> None:
+        self.act(claim_id, MERCHANT, Action.APPROVE, at)
+        self.act(claim_id, BUYER, Action.SHIP_RETURN, at)
+        self.act(claim_id, SYSTEM, Action.RETURN_DELIVERED, at)
+
+    def to_refund(self, claim_id: str, at: datetime) -> None:
+        self.to_inspection(claim_id, at)
+        self.act(claim_id, MERCHANT, Action.INSPECT_PASS, at)
+
+    def tick(self, at: datetime, **kw: Any) -> sla.TickReport:
+        return sla.run_tick(at, repo=self.repo, publisher=self.events, **kw)
+
+    def record(self, claim_id: str) -> Any:
+        return self.repo.get_claim_record(claim_id)
+
+    def status(self, claim_id: str) -> str:
+        return str(self.record(claim_id).claim.status)
+
+    def deadline(self, claim_id: str, kind: K) -> DeadlineItem:
+        return next(d for d in self.record(claim_id).deadlines if d.kind == kind.value)
+
+    def due(self, claim_id: str, kind: K) -> datetime:
+        return parse_instant(self.deadline(claim_id, kind).deadline_at)
+
+    def ledger(self, claim_id: str, kind: K) -> list[int]:
+        return [int(p.amount_fen) for p in self.record(claim_id).penalties if p.kind == kind.value]
+
+    def actions(self, claim_id: str, action: Action) -> int:
+        return sum(1 for t in self.record(claim_id).timeline if t.action == action.value)
+
+    def replace_deadline(self, claim_id: str, kind: K, change: Callable[[dl.Deadline], dl.Deadline]) -> None:
+        """What an ops pause / a liability finding does to a deadline, written as the item would be."""
+        item = self.deadline(claim_id, kind)
+        changed = deadline_to_item(
+            claim_id, change(item_to_deadline(item)), shards=self.repo.settings.due_shards
+        )
+        changed.escalated_at = item.escalated_at
+        changed.save()
+
+    def of(self, detail_type: str, claim_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            e.detail
+            for e in self.events.of(detail_type)
+            if claim_id is None or e.detail["claim_id"] == claim_id
+        ]
+
+
+@pytest.fixture
+def world(aws: None) -> World:
+    return World(default_repository())
+
+
+@pytest.fixture
+def task_failures(world: World) -> list[dict[str, Any]]:
+    """SendTaskFailure calls the tick makes (moto answers InvalidToken for the made-up tokens)."""
+    seen: list[dict[str, Any]] = []
+    client = workflow._stepfunctions(world.repo.settings.region)
+    client.meta.events.register(
+        "before-parameter-build.sfn.SendTaskFailure", lambda params, **_: seen.append(dict(params))
+    )
+    return seen
+
+
+# --------------------------------------------------------------------------- POLICY §4 rows
+
+
+def test_open_deadlines_are_in_the_due_index_and_leave_it_when_met(world: World) -> None:
+    cid = world.claim(MONDAY)
+    review = world.deadline(cid, K.REVIEW_DECISION)
+    assert review.due_pk and review.due_pk.startswith("due#") and review.due_at == review.deadline_at
+    world.act(cid, MERCHANT, Action.APPROVE, MONDAY + MINUTE)
+    met = world.deadline(cid, K.REVIEW_DECISION)
+    assert met.due_pk is None and met.due_at is None and met.met_at
+    assert world.deadline(cid, K.RETURN_SHIPMENT).due_pk
+
+
+def test_a_review_the_merchant_let_lapse_is_auto_approved_and_the_waiting_task_fails(
+    world: World, task_failures: list[dict[str, Any]]
+) -> None:
+    cid = world.claim(MONDAY)
+    assert world.repo.save_task_token(cid, "token-review", "pending_review")
+    due = world.due(cid, K.REVIEW_DECISION)
+
+    assert world.tick(due).overdue == 0  # due is not yet overdue (strictly after, POLICY §5)
+    report = world.tick(due + MINUTE)
+
+    assert report.auto_decisions == 1 and report.lag_seconds == [60.0]
+    assert world.status(cid) == "awaiting_return_shipment"
+    timeline = world.record(cid).timeline[-1]
+    assert (timeline.action, timeline.actor_id) == ("auto_approve", "sla_tick")
+    assert world.record(cid).claim.task_token is None
+    assert [f["error"] for f in task_failures] == ["Deadline.review_decision"]
+    assert [e["action"] for e in world.of("claim.auto_decided", cid)] == ["auto_approve"]
+    assert len(world.of("claim.overdue", cid)) == 1
+    # Nothing left to do for that deadline, however often the tick runs.
+    assert world.tick(due + 2 * MINUTE).due == 0
+    assert world.actions(cid, Action.AUTO_APPROVE) == 1
+
+
+def test_a_buyer_who_never_ships_forfeits_the_claim(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.act(cid, MERCHANT, Action.APPROVE, MONDAY)
+    world.tick(world.due(cid, K.RETURN_SHIPMENT) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.outcome) == ("closed", "forfeited")
+    assert world.ledger(cid, K.RETURN_SHIPMENT) == []  # the buyer owes it: no penalty
+
+
+def test_a_lapsed_inspection_charges_three_days_then_is_auto_accepted(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+
+    for day in range(2):
+        report = world.tick(due + day * DAY + MINUTE)
+        assert (report.penalty_days, report.auto_decisions) == (1, 0)
+        assert world.status(cid) == "awaiting_inspection"
+        # Due again at the next day boundary, not before.
+        assert world.deadline(cid, K.INSPECTION).due_at == iso(due + (day + 1) * DAY)
+        assert world.tick(due + (day + 1) * DAY - MINUTE).due == 0
+
+    report = world.tick(due + 2 * DAY + MINUTE)
+    assert (report.penalty_days, report.auto_decisions) == (1, 1)
+    assert world.status(cid) == "awaiting_refund"
+    assert world.ledger(cid, K.INSPECTION) == [DAILY, DAILY, DAILY]
+    assert world.record(cid).claim.penalty_total_fen == 3 * DAILY
+    assert [e["day"] for e in world.of("penalty.accrued", cid)] == [1, 2, 3]
+    assert world.deadline(cid, K.INSPECTION).due_pk is None
+
+
+def test_goods_the_buyer_does_not_confirm_are_auto_confirmed(world: World) -> None:
+    cid = world.claim(MONDAY, ClaimType.EXCHANGE)
+    world.to_inspection(cid, MONDAY)
+    world.act(cid, MERCHANT, Action.INSPECT_PASS, MONDAY)
+    world.act(cid, MERCHANT, Action.SHIP_REPLACEMENT, MONDAY)
+    world.act(cid, SYSTEM, Action.OUTBOUND_DELIVERED, MONDAY)
+    world.tick(world.due(cid, K.BUYER_CONFIRMATION) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.outcome) == ("closed", "exchanged")
+
+
+def test_a_rejection_not_appealed_in_time_closes_the_claim(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.act(cid, MERCHANT, Action.REJECT, MONDAY, reason="worn")
+    world.tick(world.due(cid, K.APPEAL) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.outcome) == ("closed", "rejected")
+    assert world.actions(cid, Action.APPEAL_LAPSED) == 1
+
+
+def test_late_complaint_answers_escalate_one_step_each_and_only_once(world: World) -> None:
+    cid = world.claim(MONDAY, ClaimType.COMPLAINT)
+    first, opinion = world.due(cid, K.FIRST_RESPONSE), world.due(cid, K.COMPLAINT_OPINION)
+
+    world.tick(first + MINUTE)
+    assert world.record(cid).claim.escalation_level == "specialist"
+    assert world.deadline(cid, K.FIRST_RESPONSE).escalated_at is not None
+    assert world.deadline(cid, K.FIRST_RESPONSE).due_pk is None  # out of the index, still open
+    world.tick(first + 2 * MINUTE)
+    assert world.actions(cid, Action.ESCALATE) == 1
+
+    world.tick(opinion + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.escalation_level) == ("awaiting_opinion", "supervisor")
+    assert [e["level"] for e in world.of("claim.escalated", cid)] == ["specialist", "supervisor"]
+
+
+def test_a_late_repair_answer_escalates_without_deciding(world: World) -> None:
+    cid = world.claim(MONDAY, ClaimType.REPAIR)
+    world.tick(world.due(cid, K.REPAIR_ANSWER) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.escalation_level) == ("pending_review", "specialist")
+
+
+def test_a_late_dispute_step_takes_the_claim_from_mediation_to_arbitration(
+    world: World, task_failures: list[dict[str, Any]]
+) -> None:
+    cid = world.claim(MONDAY)
+    world.act(cid, MERCHANT, Action.REJECT, MONDAY, reason="worn")
+    world.act(cid, BUYER, Action.DISPUTE, MONDAY)
+    assert world.repo.save_task_token(cid, "token-mediation", "in_mediation")
+    world.tick(world.due(cid, K.MEDIATION_PLAN) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.escalation_level) == ("in_arbitration", "arbitration")
+    assert world.actions(cid, Action.ESCALATE) == 1
+    assert len(task_failures) == 1 and task_failures[0]["error"].startswith("Deadline.")
+    assert all(d.due_pk is None for d in world.record(cid).deadlines)
+
+
+def test_a_missed_follow_up_visit_only_reminds(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.act(cid, BUYER, Action.CANCEL, MONDAY)
+    version = world.record(cid).claim.version
+    report = world.tick(world.due(cid, K.FOLLOW_UP_VISIT) + MINUTE)
+    assert report.reminders == 1
+    assert world.record(cid).claim.version == version
+    assert len(world.of("claim.reminder", cid)) == 1
+    assert world.tick(world.due(cid, K.FOLLOW_UP_VISIT) + 2 * MINUTE).due == 0
+
+
+def test_a_deadline_whose_stage_moved_on_is_closed_not_acted_on(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.act(cid, MERCHANT, Action.APPROVE, MONDAY)
+    # A leftover open review deadline (e.g. written by an older version) for a stage already left.
+    leftover = deadline_to_item(
+        cid, dl.open_deadline(K.REVIEW_DECISION, claims.policy_for(), MONDAY), shards=4
+    )
+    leftover.save()
+    report = world.tick(world.due(cid, K.REVIEW_DECISION) + MINUTE)
+    assert (report.closed, report.auto_decisions) == (1, 0)
+    assert world.deadline(cid, K.REVIEW_DECISION).met_at is not None
+    assert world.status(cid) == "awaiting_return_shipment"
+
+
+# --------------------------------------------------------------------------- POLICY §5 penalties
+
+
+def test_refund_penalty_counts_calendar_days_over_a_weekend_and_a_holiday(world: World) -> None:
+    start = datetime(2026, 9, 18, 2, 0, tzinfo=UTC)  # a Friday; Mid-Autumn and National Day ahead
+    cid = world.claim(start)
+    world.to_refund(cid, start)
+    due = world.due(cid, K.REFUND)
+    assert due.date() < datetime(2026, 10, 1, tzinfo=UTC).date()  # 7 working days end before the holiday
+
+    for day in range(9):  # the breach, then every day through the holiday and its weekend
+        world.tick(due + day * DAY + MINUTE)
+    world.tick(due + 8 * DAY + 2 * MINUTE)  # a second run the same day charges nothing more
+
+    assert world.ledger(cid, K.REFUND) == [DAILY] * 9
+    claim = world.record(cid).claim
+    assert claim.penalty_total_fen == 9 * DAILY
+    assert (claim.status, claim.escalation_level) == ("awaiting_refund", "specialist")
+    assert world.actions(cid, Action.ESCALATE) == 1  # at the breach only; then it keeps accruing
+
+    world.act(cid, SYSTEM, Action.REFUND_SUCCEEDED, due + 8 * DAY + 3 * MINUTE)
+    assert world.tick(due + 20 * DAY).penalty_days == 0  # the stage is done: no more days
+    assert world.ledger(cid, K.REFUND) == [DAILY] * 9
+
+
+def test_penalties_stop_at_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A policy capping at 1.7 % of the amount (221 fen) stands in for the default 100 %, which
+    # takes 200 days (one transaction each) to reach; the arithmetic is the same.
+    capped = claims.policy_for().model_copy(update={"penalty": PenaltyRule(cap_basis_points=170)})
+    monkeypatch.setattr(claims, "policy_for", lambda claim=None: capped)
+    cid = world.claim(MONDAY)
+    world.to_refund(cid, MONDAY)
+    due = world.due(cid, K.REFUND)
+    world.tick(due + MINUTE)
+    report = world.tick(due + 30 * DAY)  # a run long after charges every missed day, up to the cap
+    assert world.ledger(cid, K.REFUND) == [DAILY, DAILY, DAILY, 221 - 3 * DAILY]
+    assert report.penalties_fen == 221 - DAILY
+    assert world.record(cid).claim.penalty_total_fen == 221
+    assert world.deadline(cid, K.REFUND).due_pk is None  # capped: nothing more to come back for
+    assert world.deadline(cid, K.REFUND).met_at is None  # but the refund is still owed
+    assert world.tick(due + 31 * DAY).due == 0
+
+
+def test_an_extension_asked_in_time_moves_the_breach(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    world.act(cid, MERCHANT, Action.EXTEND, MONDAY, due_at=due + 2 * DAY, reason="waiting for the lab")
+    assert world.tick(due + DAY).due == 0
+    world.tick(due + 2 * DAY + MINUTE)
+    assert world.ledger(cid, K.INSPECTION) == [DAILY]
+
+
+def test_no_penalty_and_no_expiry_while_paused(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    world.tick(due + MINUTE)  # day 1 charged at the breach
+    world.replace_deadline(cid, K.INSPECTION, lambda d: dl.pause(d, due + 2 * MINUTE))
+    assert world.deadline(cid, K.INSPECTION).due_pk is None
+
+    assert world.tick(due + 5 * DAY).due == 0
+    assert world.ledger(cid, K.INSPECTION) == [DAILY]
+    assert world.status(cid) == "awaiting_inspection"
+
+    world.replace_deadline(cid, K.INSPECTION, lambda d: dl.resume(d, due + 5 * DAY))
+    resumed_due = world.due(cid, K.INSPECTION)
+    assert resumed_due == due + 5 * DAY - 2 * MINUTE  # the paused time is given back
+    world.tick(resumed_due + DAY + MINUTE)  # day 2 of the clock that counts
+    assert world.ledger(cid, K.INSPECTION) == [DAILY, DAILY]
+    assert world.status(cid) == "awaiting_inspection"
+
+
+def test_no_penalty_when_the_buyer_caused_the_delay_but_the_outcome_still_comes(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    world.replace_deadline(cid, K.INSPECTION, lambda d: dataclasses.replace(d, buyer_caused_delay=True))
+    for day in range(3):
+        world.tick(due + day * DAY + MINUTE)
+    assert world.ledger(cid, K.INSPECTION) == []
+    assert world.record(cid).claim.penalty_total_fen == 0
+    assert world.status(cid) == "awaiting_refund"  # auto-accepted after the same three overdue days
+
+
+def test_a_penalty_day_makes_a_concurrent_change_re_read_instead_of_losing_the_total(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    stale = world.record(cid)  # the merchant's request read the claim...
+    world.tick(due + MINUTE)  # ...the tick charges day 1 (nothing else changes on the claim)...
+    passed = transition(
+        Status.AWAITING_INSPECTION, Action.INSPECT_PASS, Role.MERCHANT, ClaimType.RETURN_REFUND
+    )
+    write, _ = claims._plan(stale, passed, MERCHANT, {}, due + 2 * MINUTE, 4)
+    with pytest.raises(VersionConflict):  # ...so writing the claim as it was read is refused
+        world.repo.commit(write)
+    world.act(cid, MERCHANT, Action.INSPECT_PASS, due + 2 * MINUTE)  # act re-reads and succeeds
+    assert world.record(cid).claim.penalty_total_fen == sum(world.ledger(cid, K.INSPECTION)) == DAILY
+
+
+# --------------------------------------------------------------------------- bounded and restartable
+
+
+def _mixed_world(world: World) -> tuple[dict[str, str], datetime]:
+    """One claim per kind of handling, all due at ``at``: auto-decision, escalation, penalty, reminder."""
+    ids = {
+        "review": world.claim(MONDAY),
+        "complaint": world.claim(MONDAY, ClaimType.COMPLAINT),
+        "refund": world.claim(MONDAY),
+        "inspection": world.claim(MONDAY),
+        "closed": world.claim(MONDAY),
+    }
+    world.to_refund(ids["refund"], MONDAY)
+    world.to_inspection(ids["inspection"], MONDAY)
+    world.act(ids["closed"], BUYER, Action.CANCEL, MONDAY)
+    at = (
+        max(world.due(ids["refund"], K.REFUND), world.due(ids["inspection"], K.INSPECTION)) + 2 * DAY + MINUTE
+    )
+    return ids, at
+
+
+def _assert_applied_once(world: World, ids: dict[str, str]) -> None:
+    assert world.status(ids["review"]) == "awaiting_return_shipment"
+    assert world.actions(ids["review"], Action.AUTO_APPROVE) == 1
+    complaint = world.record(ids["complaint"]).claim
+    assert (complaint.escalation_level, world.actions(ids["complaint"], Action.ESCALATE)) == ("supervisor", 2)
+    refund = world.record(ids["refund"])
+    assert len(world.ledger(ids["refund"], K.REFUND)) == 3
+    assert world.actions(ids["refund"], Action.ESCALATE) == 1
+    assert refund.claim.penalty_total_fen == sum(world.ledger(ids["refund"], K.REFUND))
+    inspection = item_to_deadline(world.deadline(ids["inspection"], K.INSPECTION))
+    days = sla.overdue_days(inspection, inspection.met_at or MONDAY)  # met by the auto-accept
+    assert days >= 3 and world.ledger(ids["inspection"], K.INSPECTION) == [DAILY] * days
+    assert world.status(ids["inspection"]) == "awaiting_refund"
+    assert world.record(ids["inspection"]).claim.penalty_total_fen == days * DAILY
+    assert len(world.of("claim.reminder", ids["closed"])) <= 1
+
+
+class Crash(BaseException):
+    """The Lambda dying mid-run (timeout, out of memory): nothing after it runs."""
+
+
+@pytest.mark.parametrize("crash_after_writes", [1, 3, 6, 9])
+def test_a_rerun_after_a_crash_midway_applies_nothing_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch, crash_after_writes: int
+) -> None:
+    ids, at = _mixed_world(world)
+    writes = itertools.count(1)
+    for name in ("commit", "record_penalty_day", "reindex_deadline"):
+        original = getattr(world.repo, name)
+
+        def crashing(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            result = _original(*args, **kwargs)
+            if next(writes) == crash_after_writes:
+                raise Crash
+            return result
+
+        monkeypatch.setattr(world.repo, name, crashing)
+    with pytest.raises(Crash):
+        world.tick(at)
+    monkeypatch.undo()
+
+    world.tick(at)
+    world.tick(at + MINUTE)
+    _assert_applied_once(world, ids)
+
+
+@pytest.mark.parametrize("interleave_at_read", [1, 3, 5, 7])
+def test_two_overlapping_runs_apply_nothing_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch, interleave_at_read: int
+) -> None:
+    """Run B starts and finishes while run A holds a read from before B's changes (the worst case of
+    overlapping): A then acts on stale data, and every one of its writes must find that out."""
+    ids, at = _mixed_world(world)
+    reads = itertools.count(1)
+    a_repo = Repository(world.repo.settings)
+    original = a_repo.get_claim_record
+
+    def read_then_let_b_run(claim_id: str) -> Any:
+        record = original(claim_id)
+        if next(reads) == interleave_at_read:
+            sla.run_tick(at, repo=default_repository(), publisher=world.events)  # run B, unpatched repo
+        return record
+
+    monkeypatch.setattr(a_repo, "get_claim_record", read_then_let_b_run)
+    sla.run_tick(at, repo=a_repo, publisher=world.events)
+    world.tick(at + MINUTE)
+    _assert_applied_once(world, ids)
+    escalations = [e["level"] for e in world.of("claim.escalated", ids["complaint"])]
+    assert sorted(escalations) == ["specialist", "supervisor"]  # events only for writes a run won
+    assert len(world.of("claim.auto_decided", ids["review"])) == 1
+
+
+def test_a_run_stops_within_its_budget_and_the_next_continues(world: World) -> None:
+    ids, at = _mixed_world(world)
+    calls = itertools.count()
+    first = world.tick(at, budget=lambda: 3.0 - next(calls))  # room for a couple of deadlines
+    assert not first.complete and 0 < first.due < 6
+    rest = world.tick(at)
+    assert rest.complete
+    world.tick(at + MINUTE)
+    _assert_applied_once(world, ids)
+
+
+# --------------------------------------------------------------------------- reads only what is due
+
+
+def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> None:
+    from aftersales.store.models import ALL_ITEM_CLASSES, ClaimItem
+
+    policy = claims.policy_for()
+    shards = world.repo.settings.due_shards
+    now = MONDAY + 10 * DAY
+    # 10 000 open claims waiting for review (not due: only their deadline items, which are all the
+    # index holds), and 50 closed claims whose follow-up visit is due.
+    # The due ones are reminders because moto deep-copies the whole table on every TransactWriteItems
+    # (seconds each at this size): the reads are what this test counts, and they are the same.
+    with ClaimItem.batch_write() as batch:
+        for n in range(10_050):
+            cid = f"clm_{n:032x}"
+            due = n >= 10_000
+            started = MONDAY if due else now - timedelta(hours=1)
+            if due:  # the tick never reads a claim that is not due: its deadline stands for it
+                batch.save(_bulk_claim(cid, started, "closed"))
+            kind = K.FOLLOW_UP_VISIT if due else K.REVIEW_DECISION
+            batch.save(deadline_to_item(cid, dl.open_deadline(kind, policy, started), shards=shards))
+
+    calls: list[tuple[str, str | None]] = []
+    items: dict[str, int] = {}
+
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append((model.name, params.get("IndexName")))
+
+    def after(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        key = f"{calls[-1][0]}:{calls[-1][1]}"
+        items[key] = items.get(key, 0) + len(parsed.get("Items", []))
+
+    for cls in ALL_ITEM_CLASSES:
+        events = cls._get_connection().connection.client.meta.events
+        events.register("before-parameter-build.dynamodb", before)
+        events.register("after-call.dynamodb", after)
+
+    report = world.tick(now)
+
+    assert (report.due, report.reminders) == (50, 50)
+    assert all(name != "Scan" for name, _ in calls)
+    index_queries = [c for c in calls if c == ("Query", "due-index")]
+    assert len(index_queries) == shards  # one page per shard
+    assert items["Query:due-index"] == 50  # exactly the due deadlines
+    claim_reads = [c for c in calls if c == ("Query", None)]
+    assert len(claim_reads) == 50  # one consistent read of each due claim's partition
+    assert items["Query:None"] <= 50 * 4  # each a claim, its deadline and a timeline entry or two
+    print(f"10k claims, 50 due: {len(calls)} calls, {len(index_queries)} index queries, items read {items}")
+
+
+def _bulk_claim(claim_id: str, at: datetime, status: str) -> Any:
+    from aftersales.store.models import ClaimItem, claim_pk
+
+    return ClaimItem(
+        claim_pk(claim_id),
+        "CLAIM",
+        claim_id=claim_id,
+        order_id=f"ord-{claim_id}",
+        line_id="L1",
+        buyer_id="buyer-1",
+        merchant_id="m-1",
+        claim_type="return_refund",
+        reason="quality_defect",
+        quantity=1,
+        status=status,
+        amount_fen=AMOUNT,
+        shipping_payer="merchant",
+        policy_version=claims.policy_for().version,
+        created_at=iso(at),
+        updated_at=iso(at),
+        version=1,
+    )
+
+
+# --------------------------------------------------------------------------- the handler
+
+
+def test_the_handler_takes_now_from_the_clock_and_reports(world: World, clock: Any) -> None:
+    from sla_tick.app import lambda_handler
+
+    from tests.integration.conftest import Context
+
+    cid = world.claim(MONDAY)
+    clock.set(world.due(cid, K.REVIEW_DECISION) + MINUTE)
+    result = lambda_handler({"source": "aws.scheduler"}, Context())
+    assert result["auto_decisions"] == 1 and result["complete"] is True
+    assert world.status(cid) == "awaiting_return_shipment"
