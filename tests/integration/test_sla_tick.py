@@ -563,3 +563,24 @@ def test_the_handler_takes_now_from_the_clock_and_reports(world: World, clock: A
     result = lambda_handler({"source": "aws.scheduler"}, Context())
     assert result["auto_decisions"] == 1 and result["complete"] is True
     assert world.status(cid) == "awaiting_return_shipment"
+
+
+def test_events_go_to_the_service_bus_in_batches_of_ten(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from aftersales.config import get_settings
+    from aftersales.events import EventBridgePublisher, _events_client, default_publisher, event
+
+    boto3.client("events").create_event_bus(Name="aftersales-test-events")
+    monkeypatch.setenv("EVENT_BUS_NAME", "aftersales-test-events")
+    get_settings.cache_clear()
+    _events_client.cache_clear()
+    publisher = default_publisher()
+    assert isinstance(publisher, EventBridgePublisher)
+    sizes: list[int] = []
+    _events_client("us-east-1").meta.events.register(
+        "before-parameter-build.events.PutEvents", lambda params, **_: sizes.append(len(params["Entries"]))
+    )
+    publisher.publish([event("claim.overdue", MONDAY, claim_id=f"clm_{n}") for n in range(23)])
+    assert sizes == [10, 10, 3]
+    get_settings.cache_clear()
+    _events_client.cache_clear()
