@@ -18,7 +18,7 @@ from aftersales.domain.refunds import idempotency_key, refund_breakdown
 from aftersales.domain.review import Decision, review
 from aftersales.observability import logger
 from aftersales.payments import RefundGateway, RefundRequest, default_gateway
-from aftersales.service_errors import NotFound
+from aftersales.service_errors import Conflict, NotFound
 from aftersales.store import ClaimWrite, Repository, VersionConflict, default_repository
 from aftersales.store.models import ClaimItem, TimelineItem, claim_pk
 
@@ -190,6 +190,43 @@ def park(
         logger.warning("claim parked for ops", extra={"claim_id": claim_id, "failure": reason})
         return
     raise VersionConflict(f"claim {claim_id} kept changing while it was parked")
+
+
+def resume_parked(claim_id: str, actor: Actor, now: datetime, *, repo: Repository | None = None) -> ClaimItem:
+    """Ops let a parked run go on once the cause of its failure is dealt with (a transient outage, a
+    fixed bug). The claim keeps its status; the run re-enters ``NextStage`` from it. A claim that is
+    not parked is a 409, so a double click resumes once."""
+    repo = repo or default_repository()
+    for _ in range(claims.MAX_ATTEMPTS):
+        claim = _claim(claim_id, repo)
+        if claim.task_stage != PARKED or not claim.task_token:
+            raise Conflict("the claim's run is not parked", code="not_parked", details={"claim_id": claim_id})
+        token, reason = claim.task_token, claim.parked_reason
+        version = int(claim.version or 0) + 1
+        claim.task_token, claim.task_stage, claim.parked_reason = None, None, None
+        claim.updated_at = iso(now)
+        entry = TimelineItem(
+            claim_pk(claim_id),
+            f"EVT#{iso(now)}#{version:06d}",
+            claim_id=claim_id,
+            at=iso(now),
+            actor_role=actor.role.value,
+            actor_id=actor.id,
+            action="resume_run",
+            from_status=claim.status,
+            to_status=claim.status,
+            policy_version=claim.policy_version,
+            claim_version=version,
+            details={"parked_for": reason or "unknown"},
+        )
+        try:
+            repo.commit(ClaimWrite(claim=claim, timeline=entry))
+        except VersionConflict:
+            continue
+        workflow.complete_task(token, _result(claim))
+        logger.info("parked run resumed by ops", extra={"claim_id": claim_id})
+        return claim
+    raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
 
 
 def current_status(claim_id: str, *, repo: Repository | None = None) -> StepResult:

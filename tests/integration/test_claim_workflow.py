@@ -439,3 +439,48 @@ def test_duplicate_and_late_completions_are_no_ops(claim_workflow: ClaimWorkflow
     assert [action for _, action, _ in timeline(claim_id)] == ["submit", "approve", "forfeit"]
     assert (claim_of(claim_id).status, claim_of(claim_id).outcome) == ("closed", "forfeited")
     assert len(wf.sfn.list_executions(stateMachineArn=wf.state_machine_arn)["executions"]) == 1
+
+
+def test_an_unexpected_failure_parks_the_claim_and_ops_resume_it(claim_workflow: ClaimWorkflow) -> None:
+    from claims_api.app import lambda_handler as claims_api
+
+    from infra.local.lambda_dispatch import inprocess_lambdas
+    from infra.local.workflow import FUNCTIONS, handlers
+
+    def review_outage(event: Any, context: Any) -> Any:
+        raise RuntimeError("policy store unreachable")  # not a Lambda service error: no retry
+
+    def resume(as_ops: bool = True) -> dict[str, Any]:
+        who = (
+            {"sub": "ops-1", "cognito:groups": "[ops]"}
+            if as_ops
+            else {"sub": "buyer-1", "cognito:groups": "[buyer]"}
+        )
+        event = http_event(
+            "POST",
+            f"/claims/{claim_id}/resume",
+            route="/claims/{claim_id}/{action}",
+            claims=who,
+            body={},
+            path_params={"claim_id": claim_id, "action": "resume"},
+        )
+        answer = claims_api(event, LocalLambdaContext("api", "arn:aws:lambda:::function:api", "r-2"))
+        return {"status": answer["statusCode"], "body": json.loads(answer["body"])}
+
+    wf = claim_workflow
+    put_order()
+    with inprocess_lambdas({**handlers(), FUNCTIONS["ReviewFunctionArn"]: review_outage}):
+        claim_id = submit("return_refund", "quality_defect")
+        wf.waiting_at(claim_id, "parked")
+    assert claim_of(claim_id).parked_reason == "RuntimeError"
+    assert "ParkForOps" in wf.states_entered(claim_id)
+
+    assert resume(as_ops=False)["status"] == 404  # buyers do not see ops routes
+    resumed = resume()
+    assert resumed["status"] == 200 and resumed["body"]["status"] == "pending_review"
+    assert resume()["body"]["code"] == "not_parked"  # a second click resumes nothing
+
+    wf.waiting_at(claim_id, "pending_review")  # the run went on: the merchant decides now
+    assert claim_of(claim_id).parked_reason is None
+    assert [action for _, action, _ in timeline(claim_id)] == ["submit", "park_for_ops", "resume_run"]
+    assert wf.status(claim_id) == "RUNNING"

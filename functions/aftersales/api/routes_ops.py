@@ -1,4 +1,4 @@
-"""Ops routes: find claims, escalate, rule on disputes, import orders."""
+"""Ops routes: find claims, escalate, rule on disputes, resume parked runs, import orders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from aftersales import claims, clock, orders
+from aftersales import claims, clock, orders, workflow_steps
 from aftersales.domain.model import Action, Role, Status
 from aftersales.domain.money import parse_yuan
 
@@ -57,6 +57,13 @@ def rule(claim_id: str, body: Ruling) -> dict[str, Any]:
     if body.refund_amount is not None:
         payload["refund_fen"] = parse_yuan(body.refund_amount)
     return perform(router, claim_id, Action.RULING_REFUND, payload)
+
+
+@router.post("/claims/<claim_id>/resume")
+def resume(claim_id: str) -> dict[str, Any]:
+    """Let a run parked after an unexpected failure go on from the claim's current status."""
+    actor = require_role(router, Role.OPS)
+    return claim_view(workflow_steps.resume_parked(claim_id, actor, clock.now()), actor)
 
 
 @router.put("/ops/orders/<order_id>")
