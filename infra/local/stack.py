@@ -528,8 +528,15 @@ class LocalStack:
         if status != "CREATE_COMPLETE":
             raise StackError(f"moto could not create the stack from {self.template}: {status}")
         for resource in cfn.describe_stack_resources(StackName=self.stack_name)["StackResources"]:
+            logical = resource.get("LogicalResourceId")
+            if logical is None:
+                continue  # moto lists some resources it does not model without their ids
             if resource.get("PhysicalResourceId"):
-                self.physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+                self.physical[logical] = resource["PhysicalResourceId"]
+            elif resource.get("ResourceType") == "AWS::Events::EventBus":
+                # moto creates the bus but reports no physical id; its Ref is the bus name.
+                props = cfn_template["Resources"][logical].get("Properties") or {}
+                self.physical[logical] = str(self._resolve(props.get("Name", logical), logical))
 
     def _create_state_machines(self) -> None:
         assert self.app is not None
