@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -308,9 +308,15 @@ def _plan(
         deadline_items = [
             deadline_to_item(claim.claim_id, dl.meet(d, now), shards=shards) for d in open_deadlines
         ]
+        opened_before = {item.kind: int(item.instance or 1) for item in record.deadlines}
         deadline_items += [
             deadline_to_item(
-                claim.claim_id, dl.open_deadline(kind, policy, now, urgent=bool(claim.urgent)), shards=shards
+                claim.claim_id,
+                replace(
+                    dl.open_deadline(kind, policy, now, urgent=bool(claim.urgent)),
+                    instance=opened_before.get(kind.value, 0) + 1,
+                ),
+                shards=shards,
             )
             for kind in dl.deadlines_for(moved.target, claim_type)
         ]

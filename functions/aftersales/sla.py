@@ -218,7 +218,7 @@ def _handle_overdue(
     facts = {"claim_id": claim.claim_id, "deadline": kind.value, "merchant_id": claim.merchant_id}
     events: list[Event] = []
 
-    charged = _charged_days(record, kind)
+    charged = _charged_days(record, deadline)
     if penalties.applies(deadline):
         base = int(claim.amount_fen)
         accruals = penalties.accruals_due(
@@ -386,10 +386,11 @@ def _deadline_of(record: ClaimRecord | None, kind: str) -> DeadlineItem | None:
     return next((item for item in record.deadlines if item.kind == kind), None)
 
 
-def _charged_days(record: ClaimRecord, kind: DeadlineKind) -> tuple[int, int]:
-    """(days, fen) already in the ledger for this deadline. Days are written in order, so the highest
-    day is the count even if a crash cut a run short."""
-    days = [item for item in record.penalties if item.kind == kind.value]
+def _charged_days(record: ClaimRecord, deadline: dl.Deadline) -> tuple[int, int]:
+    """(days, fen) already in the ledger for this deadline (this instance of its kind). Days are written
+    in order, so the highest day is the count even if a crash cut a run short."""
+    prefix = penalties.penalty_ledger_prefix(deadline.kind, deadline.instance)
+    days = [item for item in record.penalties if item.sk.startswith(prefix)]
     return max((int(item.day) for item in days), default=0), sum(int(item.amount_fen) for item in days)
 
 

@@ -92,7 +92,6 @@ class World:
         changed = deadline_to_item(
             claim_id, change(item_to_deadline(item)), shards=self.repo.settings.due_shards
         )
-        changed.escalated_at = item.escalated_at
         changed.save()
 
     def of(self, detail_type: str, claim_id: str | None = None) -> list[dict[str, Any]]:
@@ -237,6 +236,8 @@ def test_a_late_dispute_step_takes_the_claim_from_mediation_to_arbitration(
     world.act(cid, MERCHANT, Action.REJECT, MONDAY, reason="worn")
     world.act(cid, BUYER, Action.DISPUTE, MONDAY)
     assert world.repo.save_task_token(cid, "token-mediation", "in_mediation")
+    world.tick(world.due(cid, K.CLASSIFY_DISPUTE) + MINUTE)  # a late classification only tells the team
+    assert world.status(cid) == "in_mediation" and not task_failures
     world.tick(world.due(cid, K.MEDIATION_PLAN) + MINUTE)
     claim = world.record(cid).claim
     assert (claim.status, claim.escalation_level) == ("in_arbitration", "arbitration")
@@ -293,6 +294,28 @@ def test_refund_penalty_counts_calendar_days_over_a_weekend_and_a_holiday(world:
     world.act(cid, SYSTEM, Action.REFUND_SUCCEEDED, due + 8 * DAY + 3 * MINUTE)
     assert world.tick(due + 20 * DAY).penalty_days == 0  # the stage is done: no more days
     assert world.ledger(cid, K.REFUND) == [DAILY] * 9
+
+
+def test_a_refund_stage_entered_again_charges_its_own_days(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_refund(cid, MONDAY)
+    first_due = world.due(cid, K.REFUND)
+    world.tick(first_due + MINUTE)  # day 1 of the first refund deadline
+    world.act(cid, SYSTEM, Action.REFUND_FAILED, first_due + 2 * MINUTE)
+    world.act(cid, Actor(Role.OPS, "ops-1"), Action.RETRY_REFUND, first_due + 3 * MINUTE)
+    second_due = world.due(cid, K.REFUND)
+    assert second_due > first_due
+
+    world.tick(second_due + MINUTE)
+    world.tick(second_due + DAY + MINUTE)
+
+    record = world.record(cid)
+    assert sorted(p.sk for p in record.penalties) == [
+        "PEN#refund#01#0001",
+        "PEN#refund#02#0001",
+        "PEN#refund#02#0002",
+    ]
+    assert record.claim.penalty_total_fen == 3 * DAILY
 
 
 def test_penalties_stop_at_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,7 +33,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 # One row per line of the POLICY §4 table: due time from an ordinary Monday 10:00, owner, expiry, penalty.
 POLICY_ROWS = [
     (K.FIRST_RESPONSE, MONDAY + timedelta(hours=24), Role.OPS, OnExpiry.ESCALATE, False),
-    (K.CLASSIFY_DISPUTE, MONDAY + timedelta(minutes=10), Role.OPS, OnExpiry.ESCALATE, False),
+    (K.CLASSIFY_DISPUTE, MONDAY + timedelta(minutes=10), Role.OPS, OnExpiry.REMIND, False),
     (K.REVIEW_DECISION, local(2026, 11, 4, 10), Role.MERCHANT, OnExpiry.AUTO_APPROVE, False),
     (K.RETURN_SHIPMENT, local(2026, 11, 5, 10), Role.BUYER, OnExpiry.FORFEIT, False),
     (K.INSPECTION, local(2026, 11, 5, 10), Role.MERCHANT, OnExpiry.AUTO_ACCEPT_INSPECTION, True),

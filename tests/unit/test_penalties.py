@@ -82,8 +82,8 @@ def test_entries_carry_one_ledger_key_per_day(refund: Deadline) -> None:
         already_accrued_fen=0,
     )
     assert entries == [
-        PenaltyAccrual(1, 65, "PEN#refund#0001"),
-        PenaltyAccrual(2, 65, "PEN#refund#0002"),
+        PenaltyAccrual(1, 65, "PEN#refund#01#0001"),
+        PenaltyAccrual(2, 65, "PEN#refund#01#0002"),
     ]
 
 
@@ -119,7 +119,7 @@ def test_default_cap_stops_at_the_claimed_amount(refund: Deadline) -> None:
         already_accrued_fen=0,
     )
     assert len(entries) == 200
-    assert entries[-1] == PenaltyAccrual(200, 55, "PEN#refund#0200")
+    assert entries[-1] == PenaltyAccrual(200, 55, "PEN#refund#01#0200")
     assert sum(e.amount_fen for e in entries) == 12990
 
 
@@ -181,7 +181,7 @@ def test_next_accrual_needs_base_and_policy_together(refund: Deadline) -> None:
 
 
 def test_ledger_key_is_zero_padded_and_sortable() -> None:
-    assert penalty_ledger_key(DeadlineKind.INSPECTION, 7) == "PEN#inspection#0007"
+    assert penalty_ledger_key(DeadlineKind.INSPECTION, 7) == "PEN#inspection#01#0007"
     assert penalty_ledger_key(DeadlineKind.REFUND, 9) < penalty_ledger_key(DeadlineKind.REFUND, 10)
     with pytest.raises(ValueError):
         penalty_ledger_key(DeadlineKind.REFUND, 0)
@@ -272,3 +272,25 @@ def test_paused_time_never_adds_penalty(
         deadline, base, policy, paused_at + after + timedelta(seconds=1)
     )
     assert total_penalty_fen(resumed, base, policy, resumed_at + after) >= frozen
+
+
+def test_a_stage_entered_again_charges_its_own_days(refund: Deadline) -> None:
+    again = replace(refund, instance=2)
+    first = accruals_due(
+        refund,
+        12990,
+        default_policy(),
+        refund.due_at + timedelta(days=1, minutes=1),
+        already_accrued_days=0,
+        already_accrued_fen=0,
+    )
+    second = accruals_due(
+        again,
+        12990,
+        default_policy(),
+        again.due_at + timedelta(days=1, minutes=1),
+        already_accrued_days=0,
+        already_accrued_fen=0,
+    )
+    assert [a.ledger_key for a in first] == ["PEN#refund#01#0001", "PEN#refund#01#0002"]
+    assert [a.ledger_key for a in second] == ["PEN#refund#02#0001", "PEN#refund#02#0002"]

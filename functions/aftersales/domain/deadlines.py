@@ -53,6 +53,10 @@ class Deadline:
     paused_seconds: int = 0  # total time spent paused before ``paused_since``
     met_at: datetime | None = None
     buyer_caused_delay: bool = False
+    # The n-th time the claim opened this kind of deadline: a stage entered again (a reopened repair, a
+    # refund retried after a failure) charges its own penalty days, never colliding with the first's.
+    instance: int = 1
+    escalated_at: datetime | None = None  # the lapse was escalated (once)
 
     @property
     def is_open(self) -> bool:

@@ -26,11 +26,16 @@ class PenaltyAccrual:
     ledger_key: str
 
 
-def penalty_ledger_key(kind: DeadlineKind, day: int) -> str:
+def penalty_ledger_prefix(kind: DeadlineKind, instance: int = 1) -> str:
+    """The sort-key prefix of one deadline's penalty days (see ``Deadline.instance``)."""
+    return f"PEN#{kind}#{instance:02d}#"
+
+
+def penalty_ledger_key(kind: DeadlineKind, day: int, instance: int = 1) -> str:
     """The sort key of a penalty day; zero-padded so a claim's days sort in order."""
     if day < 1:
         raise ValueError("penalty days start at 1")
-    return f"PEN#{kind}#{day:04d}"
+    return f"{penalty_ledger_prefix(kind, instance)}{day:04d}"
 
 
 def applies(deadline: Deadline) -> bool:
@@ -104,7 +109,7 @@ def accruals_due(
         amount = min(daily, cap - total)
         if amount <= 0:
             break
-        entries.append(PenaltyAccrual(day, amount, penalty_ledger_key(deadline.kind, day)))
+        entries.append(PenaltyAccrual(day, amount, penalty_ledger_key(deadline.kind, day, deadline.instance)))
         total += amount
     return entries
 

@@ -108,6 +108,8 @@ def deadline_to_item(claim_id: str, deadline: Deadline, *, shards: int) -> Deadl
         paused_seconds=deadline.paused_seconds,
         met_at=_opt_iso(deadline.met_at),
         buyer_caused_delay=deadline.buyer_caused_delay,
+        instance=deadline.instance,
+        escalated_at=_opt_iso(deadline.escalated_at),
     )
     # A paused deadline cannot expire, so it stays out of the due index until it resumes.
     if deadline.is_open and deadline.paused_since is None:
@@ -132,4 +134,6 @@ def item_to_deadline(item: DeadlineItem) -> Deadline:
         paused_seconds=int(item.paused_seconds or 0),
         met_at=_opt_time(item.met_at),
         buyer_caused_delay=bool(item.buyer_caused_delay),
+        instance=int(item.instance or 1),
+        escalated_at=_opt_time(item.escalated_at),
     )

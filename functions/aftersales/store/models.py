@@ -8,7 +8,7 @@ Keys:
   claim            CLAIM#<id>               CLAIM
   timeline entry   CLAIM#<id>               EVT#<iso ts>#<version:06d>[-<suffix>]
   deadline         CLAIM#<id>               DL#<kind>
-  penalty day      CLAIM#<id>               PEN#<kind>#<day:04d>
+  penalty day      CLAIM#<id>               PEN#<kind>#<instance:02d>#<day:04d>
   waybill          WAYBILL#<carrier>#<no>   WAYBILL
   merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
 GSIs:
@@ -213,6 +213,7 @@ class DeadlineItem(TableItem, discriminator="deadline"):
     met_at = UnicodeAttribute(null=True)
     buyer_caused_delay = BooleanAttribute(default=False)
     escalated_at = UnicodeAttribute(null=True)  # sla_tick escalated this lapse (once)
+    instance = NumberAttribute(default=1)  # the n-th deadline of this kind on the claim
 
 
 class PenaltyDayItem(TableItem, discriminator="penalty_day"):
