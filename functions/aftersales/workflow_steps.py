@@ -1,7 +1,7 @@
 """What the state machine's Lambda steps do (``review``, ``refund``, ``await_stage`` handlers).
 
 Each step reads or changes the claim through the repository and ``claims.act`` and answers
-``{"claim_id", "status"}``: the state machine's ``NextStage`` routes on that status (decision 0003).
+``{"claim_id", "status"}``: the state machine's ``NextStage`` routes on that status (decision 0004).
 """
 
 from __future__ import annotations

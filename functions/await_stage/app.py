@@ -1,7 +1,7 @@
 """The workflow's waiting stages (``Await*``, ``ParkForOps``) and missed-deadline steps.
 
 - ``{claim_id, stage, token}``: store the callback token on the claim while it is in ``stage``; a stage
-  already left is resumed at once (decision 0003).
+  already left is resumed at once (decision 0004).
 - ``{claim_id, stage: "parked", failure, token}``: record the failure on the claim, wait for ops.
 - ``{claim_id, deadline}`` (no token): answer ``{claim_id, status}`` as sla_tick's outcome left it.
 """
