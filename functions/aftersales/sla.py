@@ -51,6 +51,7 @@ AUTOMATIC_ACTIONS: dict[OnExpiry, Action] = {
     OnExpiry.FORFEIT: Action.FORFEIT,
     OnExpiry.AUTO_ACCEPT_INSPECTION: Action.AUTO_ACCEPT_INSPECTION,
     OnExpiry.AUTO_CONFIRM: Action.AUTO_CONFIRM,
+    OnExpiry.DECLINE_QUOTE: Action.DECLINE_QUOTE,
     OnExpiry.CLOSE: Action.APPEAL_LAPSED,
 }
 

@@ -196,6 +196,21 @@ def test_goods_the_buyer_does_not_confirm_are_auto_confirmed(world: World) -> No
     assert (claim.status, claim.outcome) == ("closed", "exchanged")
 
 
+def test_a_repair_quote_left_unanswered_is_declined(
+    world: World, task_failures: list[dict[str, Any]]
+) -> None:
+    cid = world.claim(MONDAY, ClaimType.REPAIR, Reason.PAID_REPAIR)
+    world.to_inspection(cid, MONDAY)
+    world.act(cid, MERCHANT, Action.QUOTE_REPAIR, MONDAY, quote_fen=8800)
+    assert world.repo.save_task_token(cid, "token-quote", "awaiting_quote_acceptance")
+    world.tick(world.due(cid, K.QUOTE_ANSWER) - MINUTE)
+    assert world.status(cid) == "awaiting_quote_acceptance"  # not before the 7 days are up
+    world.tick(world.due(cid, K.QUOTE_ANSWER) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.outcome) == ("closed", "quote_declined")
+    assert [f["error"] for f in task_failures] == ["Deadline.quote_answer"]
+
+
 def test_a_rejection_not_appealed_in_time_closes_the_claim(world: World) -> None:
     cid = world.claim(MONDAY)
     world.act(cid, MERCHANT, Action.REJECT, MONDAY, reason="worn")

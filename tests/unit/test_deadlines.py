@@ -46,6 +46,7 @@ POLICY_ROWS = [
     (K.FOLLOW_UP_VISIT, MONDAY + timedelta(hours=24), Role.OPS, OnExpiry.REMIND, False),
     (K.BUYER_CONFIRMATION, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.AUTO_CONFIRM, False),
     (K.APPEAL, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.CLOSE, False),
+    (K.QUOTE_ANSWER, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.DECLINE_QUOTE, False),
 ]
 
 

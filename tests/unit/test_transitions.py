@@ -81,7 +81,7 @@ SPEC: dict[tuple[Status, Action], tuple[set[Role], dict[ClaimType, tuple[Status 
     (S.AWAITING_INSPECTION, A.ESCALATE): ({OPS, SYSTEM}, dict.fromkeys(ALL, (STAY, None))),
     (S.AWAITING_QUOTE_ACCEPTANCE, A.ACCEPT_QUOTE): ({BUYER}, dict.fromkeys(ALL, (S.REPAIRING, None))),
     (S.AWAITING_QUOTE_ACCEPTANCE, A.DECLINE_QUOTE): (
-        {BUYER},
+        {BUYER, SYSTEM},
         dict.fromkeys(ALL, (S.CLOSED, OUT.QUOTE_DECLINED)),
     ),
     (S.REPAIRING, A.COMPLETE_REPAIR): ({MERCHANT}, dict.fromkeys(ALL, (S.OUTBOUND_IN_TRANSIT, None))),

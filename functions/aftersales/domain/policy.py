@@ -30,6 +30,7 @@ class DeadlineKind(StrEnum):
     FOLLOW_UP_VISIT = "follow_up_visit"
     BUYER_CONFIRMATION = "buyer_confirmation"
     APPEAL = "appeal"
+    QUOTE_ANSWER = "quote_answer"
 
 
 class DurationUnit(StrEnum):
@@ -46,6 +47,7 @@ class OnExpiry(StrEnum):
     FORFEIT = "forfeit"
     AUTO_ACCEPT_INSPECTION = "auto_accept_inspection"
     AUTO_CONFIRM = "auto_confirm"
+    DECLINE_QUOTE = "decline_quote"
     CLOSE = "close"
     ESCALATE = "escalate"
     REMIND = "remind"
