@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from aftersales import workflow
+from aftersales import policies, workflow
 from aftersales.clock import iso
 from aftersales.domain import deadlines as dl
 from aftersales.domain.eligibility import check_eligibility
@@ -24,7 +24,6 @@ from aftersales.domain.policy import DeadlineKind, Policy
 from aftersales.domain.refunds import rma_number
 from aftersales.domain.transitions import Transition, initial_status, transition
 from aftersales.observability import logger
-from aftersales.policies import default_policy
 from aftersales.service_errors import BadRequest, Conflict, NotFound, UnknownOrder
 from aftersales.store import ClaimRecord, ClaimWrite, Page, Repository, VersionConflict, default_repository
 from aftersales.store.mapping import deadline_to_item, item_to_deadline, item_to_order, ref_to_existing
@@ -81,9 +80,10 @@ def in_scope(claim: ClaimItem, actor: Actor) -> bool:
     return actor.role in (Role.OPS, Role.SYSTEM)
 
 
-def policy_for(claim: ClaimItem | None = None) -> Policy:
-    """The policy that governs a claim. Merchant overrides are not wired yet: the platform defaults."""
-    return default_policy()
+def policy_for(claim: ClaimItem) -> Policy:
+    """The policy that governs a claim: the platform defaults with its category's and its merchant's
+    overrides, as recorded in the claim's ``policy_version`` when it was opened."""
+    return policies.policy_for(claim.merchant_id, claim.category)
 
 
 # --------------------------------------------------------------------------- submit
@@ -110,12 +110,14 @@ def submit(
         raise NotFound("only buyers open claims")
     _check_evidence_keys(request.evidence_keys, actor)
     claim_id = claim_id or new_claim_id()
-    policy = policy_for()
     for _ in range(MAX_ATTEMPTS):
         record = repo.get_order(request.order_id)
         if record is None or record.order.buyer_id != actor.id:
             raise UnknownOrder("no such order", details={"order_id": request.order_id})
         order = item_to_order(record.order)
+        line = order.line(request.line_id)
+        category = line.category if line else None
+        policy = policies.policy_for(order.merchant_id, category)
         eligibility = check_eligibility(
             request, order, [ref_to_existing(ref) for ref in record.claims], policy, now
         )
@@ -128,6 +130,7 @@ def submit(
             line_id=request.line_id,
             buyer_id=order.buyer_id,
             merchant_id=order.merchant_id,
+            category=category,
             claim_type=request.type.value,
             reason=request.reason.value,
             quantity=eligibility.quantity,

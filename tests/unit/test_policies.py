@@ -161,3 +161,14 @@ def test_a_missing_deadline_fails_validation(tmp_path):
 def test_a_policy_is_immutable():
     with pytest.raises(ValidationError):
         default_policy().quality_window_days = 99
+
+
+def test_a_merchant_override_shipped_beside_the_defaults_is_layered_by_merchant_id() -> None:
+    from aftersales.policies import policy_for
+
+    example = policy_for("example", "apparel")
+    assert example.version == "platform-2026.11+merchant-example@1"
+    assert example.no_reason_return_days == 15
+    assert example.deadline(K.REVIEW_DECISION).amount == 1
+    assert example.deadline(K.REVIEW_DECISION).on_expiry is E.AUTO_APPROVE  # the rest of the row stays
+    assert policy_for("someone-else", "apparel") == default_policy()

@@ -63,6 +63,15 @@ def default_policy() -> Policy:
     return load_policy()
 
 
+@cache
+def policy_for(merchant_id: str | None = None, category: str | None = None) -> Policy:
+    """The platform defaults with the category's override, then the merchant's (the most specific
+    wins), for whichever of ``category-<category>.yaml`` and ``merchant-<merchant_id>.yaml`` exist."""
+    names = [f"category-{category}" if category else "", f"merchant-{merchant_id}" if merchant_id else ""]
+    layers = override_files(name for name in names if name)
+    return load_policy(*layers) if layers else default_policy()
+
+
 def override_files(names: Iterable[str]) -> list[Path]:
     """Override files shipped beside the defaults, e.g. ``merchant-m1.yaml``, in the given order."""
     return [POLICY_DIR / f"{name}.yaml" for name in names if (POLICY_DIR / f"{name}.yaml").exists()]

@@ -147,6 +147,7 @@ class ClaimItem(TableItem, discriminator="claim"):
     line_id = UnicodeAttribute()
     buyer_id = UnicodeAttribute()
     merchant_id = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)  # of the claimed line: picks the category policy override
     claim_type = UnicodeAttribute(attr_name="type")
     reason = UnicodeAttribute()
     quantity = NumberAttribute()
