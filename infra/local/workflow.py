@@ -8,21 +8,29 @@ create the machine through the Step Functions API with ``create_claim_state_mach
 definition is loaded with every Retry's ``IntervalSeconds`` set to 1 and ``BackoffRate`` to 1 (the
 attempt counts and error names stay as written), so a refund that fails for good takes ~3 s instead
 of ~14 s. ``statemachine/claim.asl.json`` itself, and what is deployed, stay as written.
+
+``ClaimWorkflow``: handles on a running machine (execution history, the transitions it billed, waiting
+for a stage), shared by the tests' ``claim_workflow`` fixture and the benchmarks (``bench/``).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from infra.local.lambda_dispatch import Handler
+from infra.local.lambda_dispatch import Handler, InProcessLambdas
 
 ASL_FILE = Path(__file__).resolve().parents[2] / "statemachine" / "claim.asl.json"
 STATE_MACHINE_NAME = "aftersales-claim"
 ROLE_ARN = "arn:aws:iam::123456789012:role/aftersales-claim-statemachine"
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+POLL_TIMEOUT = 15.0
+T = TypeVar("T")
 
 # DefinitionSubstitutions key → the function it names (the template's logical ids minus "Arn").
 FUNCTIONS = {
@@ -82,3 +90,71 @@ def create_claim_state_machine(
         name=name, definition=json.dumps(definition), roleArn=ROLE_ARN, type="STANDARD"
     )
     return str(response["stateMachineArn"])
+
+
+def poll(probe: Callable[[], T | None], *, what: str, timeout: float = POLL_TIMEOUT) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)  # a tick: the run advances in its own thread meanwhile
+
+
+def clear_process_caches() -> None:
+    """Settings and clients are built once per process (cold start); each test is a fresh process."""
+    from aftersales import workflow
+    from aftersales.config import get_settings
+    from aftersales.store import repository
+
+    get_settings.cache_clear()
+    repository._repository.cache_clear()
+    workflow._stepfunctions.cache_clear()
+
+
+@dataclass
+class ClaimWorkflow:
+    """Handles on a running workflow stack; callers drive claims through ``aftersales.claims``."""
+
+    sfn: Any
+    state_machine_arn: str
+    lambdas: InProcessLambdas
+
+    def execution_arn(self, claim_id: str) -> str:
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{claim_id}"
+
+    def history(self, claim_id: str) -> list[dict[str, Any]]:
+        return list(self.sfn.get_execution_history(executionArn=self.execution_arn(claim_id))["events"])
+
+    def states_entered(self, claim_id: str) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.history(claim_id)
+            if event["type"].endswith("StateEntered")
+        ]
+
+    def transitions(self, claim_id: str) -> int:
+        """State transitions billed for the run so far: one per state entered."""
+        return len(self.states_entered(claim_id))
+
+    def waiting_at(self, claim_id: str, stage: str) -> str:
+        """Wait until the run waits at ``stage`` with its token stored on the claim; returns the token."""
+        from aftersales.store import default_repository
+
+        def stored() -> str | None:
+            claim = default_repository().get_claim(claim_id)
+            return claim.task_token if claim is not None and claim.task_stage == stage else None
+
+        return poll(stored, what=f"{claim_id} waiting at {stage}")
+
+    def finished(self, claim_id: str) -> dict[str, Any]:
+        def closed() -> dict[str, Any] | None:
+            found = self.sfn.describe_execution(executionArn=self.execution_arn(claim_id))
+            return dict(found) if found["status"] != "RUNNING" else None
+
+        return poll(closed, what=f"{claim_id}'s run to finish")
+
+    def status(self, claim_id: str) -> str:
+        return str(self.sfn.describe_execution(executionArn=self.execution_arn(claim_id))["status"])

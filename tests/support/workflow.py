@@ -1,29 +1,31 @@
 """The claim workflow under moto: the table, the real state machine executing the real ASL, and its
-Lambda tasks running the real handlers in-process (``infra.local``). Polling helpers wait for what
-the run does in its own thread; nothing sleeps longer than a poll tick.
+Lambda tasks running the real handlers in-process (``infra.local``). ``ClaimWorkflow`` and its polling
+helpers live in ``infra.local.workflow`` (the benchmarks use them too); they wait for what the run does
+in its own thread; nothing sleeps longer than a poll tick.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local.lambda_dispatch import InProcessLambdas, inprocess_lambdas
-from infra.local.workflow import create_claim_state_machine, handlers
+from infra.local.lambda_dispatch import inprocess_lambdas
+from infra.local.workflow import (
+    MOTO_CONFIG,
+    ClaimWorkflow,
+    clear_process_caches,
+    create_claim_state_machine,
+    handlers,
+)
 
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Beijing
-POLL_TIMEOUT = 15.0
-T = TypeVar("T")
 
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -36,74 +38,6 @@ ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "AfterSalesTest",
 }
-
-
-def poll(probe: Callable[[], T | None], *, what: str, timeout: float = POLL_TIMEOUT) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # a tick: the run advances in its own thread meanwhile
-
-
-def clear_process_caches() -> None:
-    """Settings and clients are built once per process (cold start); each test is a fresh process."""
-    from aftersales import workflow
-    from aftersales.config import get_settings
-    from aftersales.store import repository
-
-    get_settings.cache_clear()
-    repository._repository.cache_clear()
-    workflow._stepfunctions.cache_clear()
-
-
-@dataclass
-class ClaimWorkflow:
-    """Handles on a running workflow stack; tests drive claims through ``aftersales.claims``."""
-
-    sfn: Any
-    state_machine_arn: str
-    lambdas: InProcessLambdas
-
-    def execution_arn(self, claim_id: str) -> str:
-        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{claim_id}"
-
-    def history(self, claim_id: str) -> list[dict[str, Any]]:
-        return list(self.sfn.get_execution_history(executionArn=self.execution_arn(claim_id))["events"])
-
-    def states_entered(self, claim_id: str) -> list[str]:
-        return [
-            event["stateEnteredEventDetails"]["name"]
-            for event in self.history(claim_id)
-            if event["type"].endswith("StateEntered")
-        ]
-
-    def transitions(self, claim_id: str) -> int:
-        """State transitions billed for the run so far: one per state entered."""
-        return len(self.states_entered(claim_id))
-
-    def waiting_at(self, claim_id: str, stage: str) -> str:
-        """Wait until the run waits at ``stage`` with its token stored on the claim; returns the token."""
-        from aftersales.store import default_repository
-
-        def stored() -> str | None:
-            claim = default_repository().get_claim(claim_id)
-            return claim.task_token if claim is not None and claim.task_stage == stage else None
-
-        return poll(stored, what=f"{claim_id} waiting at {stage}")
-
-    def finished(self, claim_id: str) -> dict[str, Any]:
-        def closed() -> dict[str, Any] | None:
-            found = self.sfn.describe_execution(executionArn=self.execution_arn(claim_id))
-            return dict(found) if found["status"] != "RUNNING" else None
-
-        return poll(closed, what=f"{claim_id}'s run to finish")
-
-    def status(self, claim_id: str) -> str:
-        return str(self.sfn.describe_execution(executionArn=self.execution_arn(claim_id))["status"])
 
 
 @pytest.fixture
