@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# e2e runs in a process of its own: its local stack lives in moto's process-wide state, which any
+# integration test's mock_aws would reset under it.
 test: setup
-	TZ=UTC $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	TZ=UTC $(BIN)/python -m pytest -q -n 2 --dist loadfile tests/unit tests/integration
+	TZ=UTC $(BIN)/python -m pytest -q tests/e2e
 
 unit: setup
 	TZ=UTC $(BIN)/python -m pytest -q tests/unit

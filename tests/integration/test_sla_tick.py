@@ -19,6 +19,7 @@ from aftersales.domain.policy import DeadlineKind as K
 from aftersales.domain.policy import PenaltyRule
 from aftersales.domain.transitions import transition
 from aftersales.events import RecordingPublisher
+from aftersales.policies import default_policy
 from aftersales.store import Repository, VersionConflict, default_repository
 from aftersales.store.mapping import deadline_to_item, item_to_deadline
 from aftersales.store.models import DeadlineItem
@@ -276,9 +277,7 @@ def test_a_deadline_whose_stage_moved_on_is_closed_not_acted_on(world: World) ->
     cid = world.claim(MONDAY)
     world.act(cid, MERCHANT, Action.APPROVE, MONDAY)
     # A leftover open review deadline (e.g. written by an older version) for a stage already left.
-    leftover = deadline_to_item(
-        cid, dl.open_deadline(K.REVIEW_DECISION, claims.policy_for(), MONDAY), shards=4
-    )
+    leftover = deadline_to_item(cid, dl.open_deadline(K.REVIEW_DECISION, default_policy(), MONDAY), shards=4)
     leftover.save()
     report = world.tick(world.due(cid, K.REVIEW_DECISION) + MINUTE)
     assert (report.closed, report.auto_decisions) == (1, 0)
@@ -336,7 +335,7 @@ def test_a_refund_stage_entered_again_charges_its_own_days(world: World) -> None
 def test_penalties_stop_at_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # A policy capping at 1.7 % of the amount (221 fen) stands in for the default 100 %, which
     # takes 200 days (one transaction each) to reach; the arithmetic is the same.
-    capped = claims.policy_for().model_copy(update={"penalty": PenaltyRule(cap_basis_points=170)})
+    capped = default_policy().model_copy(update={"penalty": PenaltyRule(cap_basis_points=170)})
     monkeypatch.setattr(claims, "policy_for", lambda claim=None: capped)
     cid = world.claim(MONDAY)
     world.to_refund(cid, MONDAY)
@@ -519,7 +518,7 @@ def test_a_run_stops_within_its_budget_and_the_next_continues(world: World) -> N
 def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> None:
     from aftersales.store.models import ALL_ITEM_CLASSES, ClaimItem
 
-    policy = claims.policy_for()
+    policy = default_policy()
     shards = world.repo.settings.due_shards
     now = MONDAY + 10 * DAY
     # 10 000 open claims waiting for review (not due: only their deadline items, which are all the
@@ -581,7 +580,7 @@ def _bulk_claim(claim_id: str, at: datetime, status: str) -> Any:
         status=status,
         amount_fen=AMOUNT,
         shipping_payer="merchant",
-        policy_version=claims.policy_for().version,
+        policy_version=default_policy().version,
         created_at=iso(at),
         updated_at=iso(at),
         version=1,
