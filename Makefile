@@ -31,7 +31,7 @@ e2e: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check functions tests infra
+	$(BIN)/ruff format --check functions tests infra bench
 	$(BIN)/mypy
 	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml; fi
 
@@ -41,6 +41,7 @@ local: setup
 demo: setup
 	TZ=UTC $(BIN)/aftersales demo
 
+# Not part of test or CI: bench/results.md (python -m bench.run --quick: smaller tables, bench/results-quick.*).
 bench: setup
 	TZ=UTC $(BIN)/python -m bench.run
 
