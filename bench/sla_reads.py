@@ -22,36 +22,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.harness import aws, environment
+from infra.local.sample_data import bulk_claim_item
 
 MONDAY = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, an ordinary working week
 NOW = MONDAY + timedelta(days=10)
-AMOUNT_FEN = 12_990
-
-
-def _claim_item(claim_id: str, at: datetime, status: str) -> Any:
-    from aftersales import policies
-    from aftersales.clock import iso
-    from aftersales.store.models import ClaimItem, claim_pk
-
-    return ClaimItem(
-        claim_pk(claim_id),
-        "CLAIM",
-        claim_id=claim_id,
-        order_id=f"ord-{claim_id}",
-        line_id="L1",
-        buyer_id="buyer-1",
-        merchant_id="m-1",
-        claim_type="return_refund",
-        reason="quality_defect",
-        quantity=1,
-        status=status,
-        amount_fen=AMOUNT_FEN,
-        shipping_payer="merchant",
-        policy_version=policies.default_policy().version,
-        created_at=iso(at),
-        updated_at=iso(at),
-        version=1,
-    )
 
 
 def _fill(size: int, due: int) -> None:
@@ -70,7 +44,7 @@ def _fill(size: int, due: int) -> None:
             claim_id = f"clm_{n:032x}"
             is_due = n >= size - due
             started = MONDAY if is_due else NOW - timedelta(hours=1)
-            batch.save(_claim_item(claim_id, started, "closed" if is_due else "pending_review"))
+            batch.save(bulk_claim_item(claim_id, started, "closed" if is_due else "pending_review"))
             kind = K.FOLLOW_UP_VISIT if is_due else K.REVIEW_DECISION
             batch.save(deadline_to_item(claim_id, dl.open_deadline(kind, policy, started), shards=shards))
 

@@ -19,6 +19,7 @@ import boto3
 
 from bench.harness import aws, environment, set_clock
 from infra.local.lambda_dispatch import inprocess_lambdas
+from infra.local.sample_data import put_coat_and_kettle_order
 from infra.local.workflow import MOTO_CONFIG, ClaimWorkflow, create_claim_state_machine, handlers
 
 PRICE_PER_1000_TRANSITIONS_USD = 0.025  # Step Functions Standard, us-east-1 list price
@@ -139,36 +140,13 @@ STORIES = (
 )  # fmt: skip
 
 
-def _put_order(order_id: str, delivered: bool) -> None:
-    from aftersales.domain.model import Order, OrderLine
-    from aftersales.store import default_repository
-
-    default_repository().put_order(
-        Order(
-            order_id=order_id,
-            buyer_id="buyer-1",
-            merchant_id="m-1",
-            paid_at=datetime(2026, 11, 15, 2, 0, tzinfo=UTC),
-            delivered_at=datetime(2026, 11, 18, 2, 0, tzinfo=UTC) if delivered else None,
-            lines=(
-                OrderLine("L1", "SKU-1", "Wool coat", "apparel", 2, 25980),
-                OrderLine("L2", "SKU-2", "Kettle", "appliance", 1, 12990),
-            ),
-            buyer_phone="13812345678",
-            shipping_address="浙江省杭州市西湖区文三路 100 号",
-        ),
-        source="bench",
-        now=START,
-    )
-
-
 def _open(story: Story) -> str:
     """What ``POST /claims`` does: open the claim, then start its run (named after the claim)."""
     from aftersales import claims, workflow
     from aftersales.domain.model import ClaimRequest, ClaimType, Reason
 
     order_id = f"ord-{story.key}"
-    _put_order(order_id, story.delivered)
+    put_coat_and_kettle_order(order_id, delivered=story.delivered, source="bench", now=START)
     quantity = 0 if story.claim_type == "complaint" else 1
     request = ClaimRequest(
         order_id, story.line_id, quantity, ClaimType(story.claim_type), Reason(story.reason)

@@ -10,19 +10,19 @@ Transition counts asserted here are the ones docs/workflow.md reports.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aftersales import claims, workflow
 from aftersales.claims import Actor
 from aftersales.domain.errors import IllegalTransition
-from aftersales.domain.model import Action, Order, OrderLine, Role
+from aftersales.domain.model import Action, Role
 from aftersales.domain.policy import DeadlineKind
 from aftersales.payments.sandbox import SandboxGateway
 from aftersales.store import default_repository
 
 from infra.local.lambda_dispatch import LocalLambdaContext
+from infra.local.sample_data import put_coat_and_kettle_order
 from tests.events.builder import http_event
 from tests.support.workflow import START, ClaimWorkflow, claim_workflow, output_of, timeline
 
@@ -39,23 +39,7 @@ KETTLE_FEN = 12990
 
 
 def put_order(order_id: str = "ord-1", *, delivered: bool = True) -> None:
-    default_repository().put_order(
-        Order(
-            order_id=order_id,
-            buyer_id="buyer-1",
-            merchant_id="m-1",
-            paid_at=datetime(2026, 11, 15, 2, 0, tzinfo=UTC),
-            delivered_at=datetime(2026, 11, 18, 2, 0, tzinfo=UTC) if delivered else None,
-            lines=(
-                OrderLine("L1", "SKU-1", "Wool coat", "apparel", 2, 25980),
-                OrderLine("L2", "SKU-2", "Kettle", "appliance", 1, 12990),
-            ),
-            buyer_phone="13812345678",
-            shipping_address="浙江省杭州市西湖区文三路 100 号",
-        ),
-        source="test",
-        now=START,
-    )
+    put_coat_and_kettle_order(order_id, delivered=delivered, source="test", now=START)
 
 
 def submit(claim_type: str, reason: str, *, line_id: str = "L1", quantity: int = 1) -> str:

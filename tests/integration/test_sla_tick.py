@@ -24,6 +24,8 @@ from aftersales.store import Repository, VersionConflict, default_repository
 from aftersales.store.mapping import deadline_to_item, item_to_deadline
 from aftersales.store.models import DeadlineItem
 
+from infra.local.sample_data import bulk_claim_item
+
 MONDAY = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, an ordinary working week
 BUYER = Actor(Role.BUYER, "buyer-1")
 MERCHANT = Actor(Role.MERCHANT, "staff-1", "m-1")
@@ -531,7 +533,7 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
             due = n >= 10_000
             started = MONDAY if due else now - timedelta(hours=1)
             if due:  # the tick never reads a claim that is not due: its deadline stands for it
-                batch.save(_bulk_claim(cid, started, "closed"))
+                batch.save(bulk_claim_item(cid, started, "closed"))
             kind = K.FOLLOW_UP_VISIT if due else K.REVIEW_DECISION
             batch.save(deadline_to_item(cid, dl.open_deadline(kind, policy, started), shards=shards))
 
@@ -561,30 +563,6 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
     assert len(claim_reads) == 50  # one consistent read of each due claim's partition
     assert items["Query:None"] <= 50 * 4  # each a claim, its deadline and a timeline entry or two
     print(f"10k claims, 50 due: {len(calls)} calls, {len(index_queries)} index queries, items read {items}")
-
-
-def _bulk_claim(claim_id: str, at: datetime, status: str) -> Any:
-    from aftersales.store.models import ClaimItem, claim_pk
-
-    return ClaimItem(
-        claim_pk(claim_id),
-        "CLAIM",
-        claim_id=claim_id,
-        order_id=f"ord-{claim_id}",
-        line_id="L1",
-        buyer_id="buyer-1",
-        merchant_id="m-1",
-        claim_type="return_refund",
-        reason="quality_defect",
-        quantity=1,
-        status=status,
-        amount_fen=AMOUNT,
-        shipping_payer="merchant",
-        policy_version=default_policy().version,
-        created_at=iso(at),
-        updated_at=iso(at),
-        version=1,
-    )
 
 
 # --------------------------------------------------------------------------- the handler
