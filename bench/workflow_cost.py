@@ -43,7 +43,7 @@ class Story:
 
 
 def _people() -> dict[str, Any]:
-    from aftersales.claims import Actor
+    from aftersales.domain.claim import Actor
     from aftersales.domain.model import Role
 
     return {
@@ -57,9 +57,10 @@ def _people() -> dict[str, Any]:
 
 def _act(claim_id: str, who: str, action: str, **payload: Any) -> None:
     from aftersales import claims
+    from aftersales.domain.actions import input_for
     from aftersales.domain.model import Action
 
-    claims.act(claim_id, _people()[who], Action(action), payload, START)
+    claims.act(claim_id, _people()[who], Action(action), input_for(Action(action), **payload), START)
 
 
 def _steps(*steps: Step) -> Callable[[ClaimWorkflow, str], None]:
@@ -88,7 +89,7 @@ def _forfeit(wf: ClaimWorkflow, claim_id: str) -> None:
         claim_id,
         _people()["sla_tick"],
         Action.FORFEIT,
-        {},
+        None,
         START,
         lapsed_deadline=DeadlineKind.RETURN_SHIPMENT,
     )
@@ -152,7 +153,7 @@ def _open(story: Story) -> str:
         order_id, story.line_id, quantity, ClaimType(story.claim_type), Reason(story.reason)
     )
     claim = claims.submit(request, _people()["buyer"], START)
-    workflow.start_claim_run(claim.claim_id, {"type": claim.claim_type, "status": claim.status})
+    workflow.start_claim_run(claim.claim_id, {"type": claim.claim_type.value, "status": claim.status.value})
     return claim.claim_id
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import boto3
 
-from aftersales.claims import evidence_prefix
-from aftersales.config import Settings
+from aftersales import claims
+from aftersales.config import Settings, get_settings
+from aftersales.domain.claim import Actor
 
 
 @cache
@@ -19,9 +20,12 @@ def _s3(region: str) -> Any:
 
 
 def upload_url(
-    settings: Settings, *, buyer_id: str, claim_id: str, filename: str, content_type: str
+    claim_id: str, actor: Actor, *, filename: str, content_type: str, settings: Settings | None = None
 ) -> dict[str, Any]:
-    key = f"{evidence_prefix(buyer_id)}{claim_id}/{uuid.uuid4().hex[:12]}-{filename}"
+    """A presigned PUT under the claim's buyer's prefix, for a claim ``actor`` may see."""
+    settings = settings or get_settings()
+    claim = claims.read(claim_id, actor)
+    key = f"{claims.evidence_prefix(claim.buyer_id)}{claim_id}/{uuid.uuid4().hex[:12]}-{filename}"
     url = _s3(settings.region).generate_presigned_url(
         "put_object",
         Params={"Bucket": settings.evidence_bucket, "Key": key, "ContentType": content_type},

@@ -22,38 +22,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aftersales import claims
-from aftersales.claims import Actor
 from aftersales.clock import iso, parse_instant
 from aftersales.domain import deadlines as dl
 from aftersales.domain import penalties
+from aftersales.domain import sla as rules
+from aftersales.domain.actions import ActionInput
+from aftersales.domain.claim import Actor
 from aftersales.domain.errors import IllegalTransition
 from aftersales.domain.model import Action, ClaimType, Status
-from aftersales.domain.penalties import PENALTY_DAY
-from aftersales.domain.policy import DeadlineKind, OnExpiry
+from aftersales.domain.policy import DeadlineKind
+from aftersales.domain.sla import Step
 from aftersales.events import Event, Publisher, event
 from aftersales.observability import logger
 from aftersales.service_errors import Conflict
 from aftersales.store import ClaimRecord, Repository
-from aftersales.store.mapping import item_to_deadline
-from aftersales.store.models import ClaimItem, DeadlineItem
+from aftersales.store.mapping import item_to_claim, item_to_deadline, item_to_penalty_day
+from aftersales.store.models import DeadlineItem
 
 ACTOR = Actor.system("sla_tick")
 PAGE_SIZE = 100  # due entries read per query; a shard with more is queried again after handling these
 EVENT_BATCH = 10
-
-# What a lapsed deadline does, in the transition table's words (POLICY §4 "when missed").
-AUTOMATIC_ACTIONS: dict[OnExpiry, Action] = {
-    OnExpiry.AUTO_APPROVE: Action.AUTO_APPROVE,
-    OnExpiry.FORFEIT: Action.FORFEIT,
-    OnExpiry.AUTO_ACCEPT_INSPECTION: Action.AUTO_ACCEPT_INSPECTION,
-    OnExpiry.AUTO_CONFIRM: Action.AUTO_CONFIRM,
-    OnExpiry.DECLINE_QUOTE: Action.DECLINE_QUOTE,
-    OnExpiry.CLOSE: Action.APPEAL_LAPSED,
-}
 
 
 @dataclass
@@ -209,24 +201,27 @@ def _handle_overdue(
     repo: Repository,
     report: TickReport,
 ) -> list[Event]:
-    claim = record.claim
+    claim = item_to_claim(record.claim)
     kind = deadline.kind
     policy = claims.policy_for(claim)
-    rule = policy.deadline(kind)
-    days_overdue = overdue_days(deadline, now)
+    days_overdue = rules.overdue_days(deadline, now)
     read_due_at = str(stored.due_at)
     lag = (now - parse_instant(read_due_at)).total_seconds()
     facts = {"claim_id": claim.claim_id, "deadline": kind.value, "merchant_id": claim.merchant_id}
     events: list[Event] = []
 
-    charged = _charged_days(record, deadline)
+    charged = rules.charged(deadline, map(item_to_penalty_day, record.penalties))
     if penalties.applies(deadline):
-        base = int(claim.amount_fen)
         accruals = penalties.accruals_due(
-            deadline, base, policy, now, already_accrued_days=charged[0], already_accrued_fen=charged[1]
+            deadline,
+            claim.amount_fen,
+            policy,
+            now,
+            already_accrued_days=charged[0],
+            already_accrued_fen=charged[1],
         )
         for accrual in accruals:
-            if repo.record_penalty_day(claim, accrual, kind.value, now):
+            if repo.record_penalty_day(record.claim, accrual, kind.value, now):
                 report.penalty_days += 1
                 report.penalties_fen += accrual.amount_fen
                 events.append(
@@ -246,31 +241,27 @@ def _handle_overdue(
             fresh_stored = _deadline_of(fresh, kind.value)
             if fresh is None or fresh_stored is None or fresh_stored.due_at != read_due_at:
                 return _won(events, False, facts, now, days_overdue, report)
-            record, stored, claim = fresh, fresh_stored, fresh.claim
-    next_accrual = penalties.next_accrual_at(
-        deadline, charged[0], base_fen=int(claim.amount_fen), policy=policy
+            record, stored = fresh, fresh_stored
+    next_accrual = penalties.next_accrual_at(deadline, charged[0], base_fen=claim.amount_fen, policy=policy)
+    plan = rules.lapse(
+        deadline,
+        policy.deadline(kind),
+        now,
+        next_accrual=next_accrual,
+        escalated=stored.escalated_at is not None,
     )
-
-    action = AUTOMATIC_ACTIONS.get(deadline.on_expiry)
-    if action is not None:
-        if days_overdue >= rule.act_after_overdue_days:
-            events += _decide(claim.claim_id, kind, action, now, repo, report, facts, lag)
-            return _won(events, False, facts, now, days_overdue, report)
-        # A grace of overdue days (inspection: 3 charged days) before the outcome: come back for the
-        # next day's charge, or at the latest when the grace ends.
-        outcome_at = deadline.due_at + (rule.act_after_overdue_days - 1) * PENALTY_DAY
-        come_back = min(outcome_at, next_accrual) if next_accrual else outcome_at
-        moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=come_back)
+    if plan.step is Step.DECIDE and plan.action is not None:
+        events += _decide(claim.claim_id, kind, plan.action, now, repo, report, facts, lag)
+        return _won(events, False, facts, now, days_overdue, report)
+    if plan.step is Step.ESCALATE:
+        version = int(record.claim.version or 0)
+        events += _escalate(
+            claim.claim_id, version, stored, kind, plan.come_back_at, now, repo, report, facts, lag
+        )
+        return _won(events, False, facts, now, days_overdue, report)
+    if plan.step is Step.WAIT:
+        moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=plan.come_back_at)
         return _won(events, moved, facts, now, days_overdue, report)
-
-    if deadline.on_expiry is OnExpiry.ESCALATE:
-        if stored.escalated_at is None:
-            events += _escalate(claim, stored, kind, next_accrual, now, repo, report, facts, lag)
-            return _won(events, False, facts, now, days_overdue, report)
-        # Escalated at the breach already; a penalty deadline keeps coming back each day until done.
-        moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=next_accrual)
-        return _won(events, moved, facts, now, days_overdue, report)
-
     # A reminder: nothing changes on the claim, the listeners are told once.
     moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=None)
     if moved:
@@ -298,7 +289,7 @@ def _decide(
             claim_id,
             ACTOR,
             action,
-            {"note": f"the {kind} deadline lapsed"},
+            ActionInput(note=f"the {kind} deadline lapsed"),
             now,
             repo=repo,
             lapsed_deadline=kind,
@@ -314,18 +305,19 @@ def _decide(
             now,
             **facts,
             action=action.value,
-            status=result.claim.status,
-            outcome=result.claim.outcome,
+            status=result.claim.status.value,
+            outcome=result.claim.outcome.value if result.claim.outcome else None,
             event_key=f"{claim_id}:{kind}:{action}",
         )
     ]
 
 
 def _escalate(
-    claim: ClaimItem,
+    claim_id: str,
+    version: int,
     stored: DeadlineItem,
     kind: DeadlineKind,
-    next_accrual: datetime | None,
+    come_back_at: datetime | None,
     now: datetime,
     repo: Repository,
     report: TickReport,
@@ -335,19 +327,19 @@ def _escalate(
     """Escalate once per lapse: the escalation and the deadline marked escalated (and re-indexed to the
     next penalty day, or out of the index) are one transaction on the claim version read."""
     stored.escalated_at = iso(now)
-    if next_accrual is not None:
-        stored.due_at = iso(next_accrual)
+    if come_back_at is not None:
+        stored.due_at = iso(come_back_at)
     else:
         stored.due_pk, stored.due_at = None, None
     try:
         result = claims.act(
-            claim.claim_id,
+            claim_id,
             ACTOR,
             Action.ESCALATE,
-            {"note": f"the {kind} deadline lapsed"},
+            ActionInput(note=f"the {kind} deadline lapsed"),
             now,
             repo=repo,
-            expected_version=int(claim.version or 0),
+            expected_version=version,
             deadline_writes=[stored],
             lapsed_deadline=kind,  # in mediation → arbitration changes the status: Deadline.<kind>
         )
@@ -361,9 +353,9 @@ def _escalate(
             "claim.escalated",
             now,
             **facts,
-            level=result.claim.escalation_level,
-            status=result.claim.status,
-            event_key=f"{claim.claim_id}:{kind}:escalate",
+            level=result.claim.escalation_level.value,
+            status=result.claim.status.value,
+            event_key=f"{claim_id}:{kind}:escalate",
         )
     ]
 
@@ -385,18 +377,3 @@ def _deadline_of(record: ClaimRecord | None, kind: str) -> DeadlineItem | None:
     if record is None:
         return None
     return next((item for item in record.deadlines if item.kind == kind), None)
-
-
-def _charged_days(record: ClaimRecord, deadline: dl.Deadline) -> tuple[int, int]:
-    """(days, fen) already in the ledger for this deadline (this instance of its kind). Days are written
-    in order, so the highest day is the count even if a crash cut a run short."""
-    prefix = penalties.penalty_ledger_prefix(deadline.kind, deadline.instance)
-    days = [item for item in record.penalties if item.sk.startswith(prefix)]
-    return max((int(item.day) for item in days), default=0), sum(int(item.amount_fen) for item in days)
-
-
-def overdue_days(deadline: dl.Deadline, now: datetime) -> int:
-    """Started overdue days, as penalty days count them (day 1 at the breach), whether or not a penalty
-    applies: the grace before an automatic outcome counts the same days for everyone."""
-    late = now - deadline.due_at
-    return max(0, -(-late // PENALTY_DAY)) if late > timedelta(0) else 0

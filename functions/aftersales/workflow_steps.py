@@ -1,7 +1,9 @@
 """What the state machine's Lambda steps do (``review``, ``refund``, ``await_stage`` handlers).
 
-Each step reads or changes the claim through the repository and ``claims.act`` and answers
+Each step reads the claim and changes it through ``aftersales.claims`` and answers
 ``{"claim_id", "status"}``: the state machine's ``NextStage`` routes on that status (decision 0004).
+Callback tasks are completed by the change that cleared the stored token (``claims.act``), and here
+by ``wait_at_stage`` when the claim has already left the stage the run arrives at.
 """
 
 from __future__ import annotations
@@ -11,30 +13,21 @@ from datetime import datetime
 from typing import Any
 
 from aftersales import claims, workflow
-from aftersales.claims import Actor
-from aftersales.clock import iso
-from aftersales.domain.model import Action, ClaimType, Payer, Reason, Status
+from aftersales.domain.actions import ActionInput, Reasoned, RefundFailure, RefundPaid
+from aftersales.domain.claim import Actor, Claim
+from aftersales.domain.model import Action, Status
 from aftersales.domain.refunds import idempotency_key, refund_breakdown
 from aftersales.domain.review import Decision, review
 from aftersales.observability import logger
 from aftersales.payments import RefundGateway, RefundRequest, default_gateway
-from aftersales.service_errors import Conflict, NotFound
-from aftersales.store import ClaimWrite, Repository, VersionConflict, default_repository
-from aftersales.store.models import ClaimItem, TimelineItem, claim_pk
+from aftersales.store import Repository, default_repository
 
-PARKED = "parked"  # the stage of a run waiting for ops after an unexpected failure
 StepResult = dict[str, str]
+WORKFLOW = Actor.system("workflow")
 
 
-def _result(claim: ClaimItem) -> StepResult:
-    return {"claim_id": claim.claim_id, "status": claim.status}
-
-
-def _claim(claim_id: str, repo: Repository) -> ClaimItem:
-    claim = repo.get_claim(claim_id)
-    if claim is None:
-        raise NotFound("no such claim", details={"claim_id": claim_id})
-    return claim
+def _result(claim: Claim) -> StepResult:
+    return {"claim_id": claim.claim_id, "status": claim.status.value}
 
 
 # --------------------------------------------------------------------------- review
@@ -44,14 +37,14 @@ def review_claim(claim_id: str, now: datetime, *, repo: Repository | None = None
     """Apply the automatic review (``domain.review``); a claim not pending review is left as it is
     (a complaint, or a retried step whose decision is already taken)."""
     repo = repo or default_repository()
-    claim = _claim(claim_id, repo)
-    if claim.status != Status.PENDING_REVIEW:
+    claim = claims.read(claim_id, WORKFLOW, repo=repo)
+    if claim.status is not Status.PENDING_REVIEW:
         return _result(claim)
     order = repo.get_order(claim.order_id)
     decided = review(
-        ClaimType(claim.claim_type),
-        Reason(claim.reason),
-        int(claim.amount_fen),
+        claim.claim_type,
+        claim.reason,
+        claim.amount_fen,
         signed_for=bool(order and order.order.delivered_at),
         policy=claims.policy_for(claim),
     )
@@ -60,15 +53,11 @@ def review_claim(claim_id: str, now: datetime, *, repo: Repository | None = None
     )
     if decided.decision is Decision.MANUAL:
         return _result(claim)
-    action = Action.AUTO_APPROVE if decided.decision is Decision.AUTO_APPROVE else Action.REJECT
-    result = claims.act(
-        claim_id,
-        Actor.system("review"),
-        action,
-        {"reason": decided.rule, "note": decided.rule},
-        now,
-        repo=repo,
-    )
+    if decided.decision is Decision.AUTO_APPROVE:
+        action, given = Action.AUTO_APPROVE, ActionInput(note=decided.rule)
+    else:
+        action, given = Action.REJECT, Reasoned(reason=decided.rule, note=decided.rule)
+    result = claims.act(claim_id, Actor.system("review"), action, given, now, repo=repo)
     return _result(result.claim)
 
 
@@ -85,19 +74,20 @@ def refund_claim(
     """
     repo = repo or default_repository()
     gateway = gateway or default_gateway()
-    claim = _claim(claim_id, repo)
-    if claim.status != Status.AWAITING_REFUND:
+    claim = claims.read(claim_id, WORKFLOW, repo=repo)
+    if claim.status is not Status.AWAITING_REFUND:
         logger.info("refund step on a claim not awaiting refund", extra={"claim_id": claim_id})
         return _result(claim)
+    shipment = claim.return_shipment
     breakdown = refund_breakdown(
-        amount_fen=int(claim.amount_fen),
-        ruling_refund_fen=None if claim.refund_fen is None else int(claim.refund_fen),
-        shipping_payer=Payer(claim.shipping_payer),
-        declared_shipping_fen=_declared_fee(claim),
-        penalty_fen=int(claim.penalty_total_fen or 0),
+        amount_fen=claim.amount_fen,
+        ruling_refund_fen=claim.refund_fen,
+        shipping_payer=claim.shipping_payer,
+        declared_shipping_fen=shipment.fee_fen if shipment is not None else None,
+        penalty_fen=claim.penalty_total_fen,
         policy=claims.policy_for(claim),
     )
-    key = idempotency_key(claim_id, int(claim.refund_seq or 0))
+    key = idempotency_key(claim_id, claim.refund_seq)
     receipt = gateway.refund(
         RefundRequest(key, claim_id, claim.order_id, claim.buyer_id, breakdown.total_fen)
     )
@@ -110,15 +100,9 @@ def refund_claim(
         "penalty_fen": breakdown.penalty_fen,
     }
     result = claims.act(
-        claim_id, Actor.system("refund"), Action.REFUND_SUCCEEDED, {"refund": refund}, now, repo=repo
+        claim_id, Actor.system("refund"), Action.REFUND_SUCCEEDED, RefundPaid(refund=refund), now, repo=repo
     )
     return _result(result.claim)
-
-
-def _declared_fee(claim: ClaimItem) -> int | None:
-    shipment = claim.return_shipment
-    fee = getattr(shipment, "fee_fen", None) if shipment is not None else None
-    return None if fee is None else int(fee)
 
 
 def record_refund_failure(
@@ -126,12 +110,12 @@ def record_refund_failure(
 ) -> StepResult:
     """The gateway kept failing: the claim waits in ``refund_failed`` for ops (who retry the refund)."""
     repo = repo or default_repository()
-    claim = _claim(claim_id, repo)
-    if claim.status != Status.AWAITING_REFUND:
+    claim = claims.read(claim_id, WORKFLOW, repo=repo)
+    if claim.status is not Status.AWAITING_REFUND:
         return _result(claim)
     error = str((failure or {}).get("Error") or "RefundGatewayError")
     result = claims.act(
-        claim_id, Actor.system("refund"), Action.REFUND_FAILED, {"failure": error}, now, repo=repo
+        claim_id, Actor.system("refund"), Action.REFUND_FAILED, RefundFailure(failure=error), now, repo=repo
     )
     return _result(result.claim)
 
@@ -146,7 +130,7 @@ def wait_at_stage(claim_id: str, stage: str, token: str, *, repo: Repository | N
     repo = repo or default_repository()
     if repo.save_task_token(claim_id, token, stage):
         return True
-    claim = _claim(claim_id, repo)
+    claim = claims.read(claim_id, WORKFLOW, repo=repo)
     logger.info("stage already left; resuming at once", extra={"claim_id": claim_id, "stage": stage})
     workflow.complete_task(token, _result(claim))
     return False
@@ -160,75 +144,10 @@ def park(
     *,
     repo: Repository | None = None,
 ) -> None:
-    """Record an unexpected failure on the claim (``parked_reason``, a timeline entry) and keep the run
-    waiting for ops: the next change of the claim's status resumes it through ``NextStage``."""
-    repo = repo or default_repository()
-    reason = str((failure or {}).get("Error") or "unknown")
-    for _ in range(claims.MAX_ATTEMPTS):
-        claim = _claim(claim_id, repo)
-        version = int(claim.version or 0) + 1
-        claim.task_token, claim.task_stage, claim.parked_reason = token, PARKED, reason
-        claim.updated_at = iso(now)
-        entry = TimelineItem(
-            claim_pk(claim_id),
-            f"EVT#{iso(now)}#{version:06d}",
-            claim_id=claim_id,
-            at=iso(now),
-            actor_role="system",
-            actor_id="workflow",
-            action="park_for_ops",
-            from_status=claim.status,
-            to_status=claim.status,
-            policy_version=claim.policy_version,
-            claim_version=version,
-            details={"failure": reason},
-        )
-        try:
-            repo.commit(ClaimWrite(claim=claim, timeline=entry))
-        except VersionConflict:
-            continue
-        logger.warning("claim parked for ops", extra={"claim_id": claim_id, "failure": reason})
-        return
-    raise VersionConflict(f"claim {claim_id} kept changing while it was parked")
-
-
-def resume_parked(claim_id: str, actor: Actor, now: datetime, *, repo: Repository | None = None) -> ClaimItem:
-    """Ops let a parked run go on once the cause of its failure is dealt with (a transient outage, a
-    fixed bug). The claim keeps its status; the run re-enters ``NextStage`` from it. A claim that is
-    not parked is a 409, so a double click resumes once."""
-    repo = repo or default_repository()
-    for _ in range(claims.MAX_ATTEMPTS):
-        claim = _claim(claim_id, repo)
-        if claim.task_stage != PARKED or not claim.task_token:
-            raise Conflict("the claim's run is not parked", code="not_parked", details={"claim_id": claim_id})
-        token, reason = claim.task_token, claim.parked_reason
-        version = int(claim.version or 0) + 1
-        claim.task_token, claim.task_stage, claim.parked_reason = None, None, None
-        claim.updated_at = iso(now)
-        entry = TimelineItem(
-            claim_pk(claim_id),
-            f"EVT#{iso(now)}#{version:06d}",
-            claim_id=claim_id,
-            at=iso(now),
-            actor_role=actor.role.value,
-            actor_id=actor.id,
-            action="resume_run",
-            from_status=claim.status,
-            to_status=claim.status,
-            policy_version=claim.policy_version,
-            claim_version=version,
-            details={"parked_for": reason or "unknown"},
-        )
-        try:
-            repo.commit(ClaimWrite(claim=claim, timeline=entry))
-        except VersionConflict:
-            continue
-        workflow.complete_task(token, _result(claim))
-        logger.info("parked run resumed by ops", extra={"claim_id": claim_id})
-        return claim
-    raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
+    """An unexpected failure: the run waits for ops (``claims.park``)."""
+    claims.park(claim_id, token, str((failure or {}).get("Error") or "unknown"), now, repo=repo)
 
 
 def current_status(claim_id: str, *, repo: Repository | None = None) -> StepResult:
     """Where the claim is now (the missed-deadline steps: sla_tick already applied the outcome)."""
-    return _result(_claim(claim_id, repo or default_repository()))
+    return _result(claims.read(claim_id, WORKFLOW, repo=repo))

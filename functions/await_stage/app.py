@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aftersales import clock, workflow_steps
+from aftersales.domain.changes import PARKED
 from aftersales.observability import logger, tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,7 +22,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     claim_id, token, stage = str(event["claim_id"]), event.get("token"), event.get("stage")
     if not token:
         return workflow_steps.current_status(claim_id)
-    if stage == workflow_steps.PARKED:
+    if stage == PARKED:
         workflow_steps.park(claim_id, token, event.get("failure"), clock.now())
     else:
         workflow_steps.wait_at_stage(claim_id, str(stage), token)

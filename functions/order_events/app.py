@@ -14,6 +14,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = OrderDeliveredDetail.model_validate(event.get("detail") or {})
-    item = orders.import_order(detail.order_id, detail, source="order.delivered", now=clock.now())
-    logger.info("order stored", extra={"order_id": item.order_id})
-    return {"order_id": item.order_id, "version": int(item.version or 0)}
+    stored = orders.import_order(detail.to_order(detail.order_id), source="order.delivered", now=clock.now())
+    logger.info("order stored", extra={"order_id": stored.order_id})
+    return {"order_id": stored.order_id, "version": stored.version}

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aftersales import claims, clock, workflow
+from aftersales import claims, clock
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import current_actor, handle
 from aftersales.api.idempotency import once_per_key
 from aftersales.api.schemas import SubmitClaim
 from aftersales.api.views import claim_view
-from aftersales.domain.model import ClaimRequest
 from aftersales.observability import logger, tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
@@ -33,15 +32,7 @@ def submit_claim(body: SubmitClaim, idempotency_key: IdempotencyKey) -> Response
     actor = current_actor(app)
 
     def open_claim() -> dict[str, Any]:
-        request = ClaimRequest(**{**body.model_dump(), "evidence_keys": tuple(body.evidence_keys)})
-        claim = claims.submit(request, actor, clock.now())
-        try:
-            workflow.start_claim_run(claim.claim_id, {"type": claim.claim_type, "status": claim.status})
-        except Exception:
-            # The claim is committed; failing now would let a retry open a second one. The run is
-            # started again later under the same name (claim id), which is harmless if it exists.
-            logger.exception("workflow run not started", extra={"claim_id": claim.claim_id})
-        return claim_view(claim, actor)
+        return claim_view(claims.open_claim(body.to_request(), actor, clock.now()), actor)
 
     view = once_per_key(
         open_claim,

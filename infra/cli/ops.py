@@ -257,16 +257,18 @@ def gather_execution(target: Target, claim_id: str) -> dict[str, Any] | None:
 
 def gather_claim(target: Target, claim_id: str) -> dict[str, Any] | None:
     """What ops staff see of the claim over the API (personal data masked), plus its workflow run."""
+    from aftersales import claims
     from aftersales.api.views import detail_view
-    from aftersales.claims import Actor
+    from aftersales.domain.claim import Actor
     from aftersales.domain.model import Role
+    from aftersales.service_errors import NotFound
 
+    viewer = Actor(Role.OPS, "ops-cli")
     with repository(target) as repo:
-        record = repo.get_claim_record(claim_id)
-        if record is None:
+        try:
+            detail = detail_view(claims.detail(claim_id, viewer, repo=repo), viewer, target.now())
+        except NotFound:
             return None
-        order = repo.get_order(record.claim.order_id)
-        detail = detail_view(record, order.order if order else None, Actor(Role.OPS, "ops-cli"), target.now())
     return {**detail, "execution": gather_execution(target, claim_id)}
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from aftersales import claims, workflow
-from aftersales.claims import Actor
+from aftersales.domain.actions import input_for
+from aftersales.domain.claim import Actor
 from aftersales.domain.errors import IllegalTransition
 from aftersales.domain.model import Action, Role
 from aftersales.domain.policy import DeadlineKind
@@ -67,7 +68,7 @@ def submit(claim_type: str, reason: str, *, line_id: str = "L1", quantity: int =
 
 
 def act(claim_id: str, actor: Actor, action: Action, **payload: Any) -> str:
-    return claims.act(claim_id, actor, action, payload, START).claim.status
+    return claims.act(claim_id, actor, action, input_for(action, **payload), START).claim.status
 
 
 def claim_of(claim_id: str) -> Any:
@@ -320,7 +321,7 @@ def test_buyer_never_ships_and_forfeits_when_the_deadline_lapses(claim_workflow:
     act(claim_id, MERCHANT, Action.APPROVE)
     wf.waiting_at(claim_id, "awaiting_return_shipment")
     # What sla_tick does when the return_shipment deadline lapses.
-    claims.act(claim_id, SLA_TICK, Action.FORFEIT, {}, START, lapsed_deadline=DeadlineKind.RETURN_SHIPMENT)
+    claims.act(claim_id, SLA_TICK, Action.FORFEIT, None, START, lapsed_deadline=DeadlineKind.RETURN_SHIPMENT)
 
     assert wf.finished(claim_id)["status"] == "SUCCEEDED"
     assert (claim_of(claim_id).status, claim_of(claim_id).outcome) == ("closed", "forfeited")
@@ -406,7 +407,7 @@ def test_duplicate_and_late_completions_are_no_ops(claim_workflow: ClaimWorkflow
         act(claim_id, MERCHANT, Action.APPROVE)
     with pytest.raises(IllegalTransition):
         claims.act(
-            claim_id, SLA_TICK, Action.AUTO_APPROVE, {}, START, lapsed_deadline=DeadlineKind.REVIEW_DECISION
+            claim_id, SLA_TICK, Action.AUTO_APPROVE, None, START, lapsed_deadline=DeadlineKind.REVIEW_DECISION
         )
     # The stale token replayed while the run waits elsewhere: the run does not move.
     workflow.complete_task(token, {"claim_id": claim_id, "status": "closed"})
@@ -415,7 +416,7 @@ def test_duplicate_and_late_completions_are_no_ops(claim_workflow: ClaimWorkflow
     assert wf.states_entered(claim_id) == entered
     assert claim_of(claim_id).status == "awaiting_return_shipment"
 
-    claims.act(claim_id, SLA_TICK, Action.FORFEIT, {}, START, lapsed_deadline=DeadlineKind.RETURN_SHIPMENT)
+    claims.act(claim_id, SLA_TICK, Action.FORFEIT, None, START, lapsed_deadline=DeadlineKind.RETURN_SHIPMENT)
     assert wf.finished(claim_id)["status"] == "SUCCEEDED"
     # After the run closed, a replay is refused by Step Functions (moto: InvalidToken) and logged.
     assert workflow.complete_task(token, {"claim_id": claim_id, "status": "closed"}) is False

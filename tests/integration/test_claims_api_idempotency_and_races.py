@@ -45,6 +45,7 @@ def test_two_writers_on_one_version_one_wins_the_other_re_decides(api: Api, clai
     """The merchant approves while the buyer's cancel, read at the same version, commits first. The
     approval's write fails its version condition, it re-reads, finds the claim closed: 409."""
     from aftersales import claims, clock
+    from aftersales.domain.claim import Actor
     from aftersales.domain.model import Action, Role
     from aftersales.store import Repository, default_repository
 
@@ -58,15 +59,13 @@ def test_two_writers_on_one_version_one_wins_the_other_re_decides(api: Api, clai
             record = super().get_claim_record(wanted)
             if not RacingRepository.raced:
                 RacingRepository.raced = True  # the other writer commits between our read and our write
-                claims.act(
-                    wanted, claims.Actor(Role.BUYER, "buyer-1"), Action.CANCEL, {}, clock.now(), repo=real
-                )
+                claims.act(wanted, Actor(Role.BUYER, "buyer-1"), Action.CANCEL, None, clock.now(), repo=real)
             return record
 
     racing = RacingRepository(real.settings)
-    merchant = claims.Actor(Role.MERCHANT, "staff-1", "m-1")
+    merchant = Actor(Role.MERCHANT, "staff-1", "m-1")
     with pytest.raises(IllegalTransition):
-        claims.act(claim_id, merchant, Action.APPROVE, {}, clock.now(), repo=racing)
+        claims.act(claim_id, merchant, Action.APPROVE, None, clock.now(), repo=racing)
 
     detail = api.call("GET", f"/claims/{claim_id}", as_=BUYER).body
     assert detail["claim"]["status"] == "closed" and detail["claim"]["version"] == 2
@@ -79,6 +78,7 @@ def test_a_lost_race_on_a_still_legal_action_retries_and_keeps_both_entries(
     """Ops escalates while the merchant approves from the same version: the approval retries from a
     fresh read and commits on top; neither timeline entry is lost."""
     from aftersales import claims, clock
+    from aftersales.domain.claim import Actor
     from aftersales.domain.model import Action, Role
     from aftersales.store import Repository, default_repository
 
@@ -91,16 +91,14 @@ def test_a_lost_race_on_a_still_legal_action_retries_and_keeps_both_entries(
             record = super().get_claim_record(wanted)
             reads.append(record.claim.version if record else None)
             if len(reads) == 1:
-                claims.act(
-                    wanted, claims.Actor(Role.OPS, "ops-1"), Action.ESCALATE, {}, clock.now(), repo=real
-                )
+                claims.act(wanted, Actor(Role.OPS, "ops-1"), Action.ESCALATE, None, clock.now(), repo=real)
             return record
 
     result = claims.act(
         claim_id,
-        claims.Actor(Role.MERCHANT, "staff-1", "m-1"),
+        Actor(Role.MERCHANT, "staff-1", "m-1"),
         Action.APPROVE,
-        {},
+        None,
         clock.now(),
         repo=RacingRepository(real.settings),
     )
@@ -112,6 +110,7 @@ def test_a_lost_race_on_a_still_legal_action_retries_and_keeps_both_entries(
 
 def test_a_status_change_clears_the_task_token_and_returns_it_once(api: Api, claim: dict[str, Any]) -> None:
     from aftersales import claims, clock
+    from aftersales.domain.claim import Actor
     from aftersales.domain.model import Action, Role
     from aftersales.store import default_repository
 
@@ -119,7 +118,7 @@ def test_a_status_change_clears_the_task_token_and_returns_it_once(api: Api, cla
     assert repo.save_task_token(claim["claim_id"], "token-1", "pending_review") is True
     assert repo.save_task_token(claim["claim_id"], "token-x", "awaiting_inspection") is False
     result = claims.act(
-        claim["claim_id"], claims.Actor(Role.MERCHANT, "s", "m-1"), Action.APPROVE, {}, clock.now()
+        claim["claim_id"], Actor(Role.MERCHANT, "s", "m-1"), Action.APPROVE, None, clock.now()
     )
     assert result.cleared_task_token == "token-1"
     stored = repo.get_claim(claim["claim_id"])

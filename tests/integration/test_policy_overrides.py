@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aftersales import claims
-from aftersales.claims import Actor
 from aftersales.domain.calendar import add_working_days
+from aftersales.domain.claim import Actor
 from aftersales.domain.errors import Ineligible
 from aftersales.domain.model import ClaimRequest, ClaimType, Order, OrderLine, Reason, Role
 from aftersales.store import default_repository
@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Beijing
 SIGNED_FOR = NOW - timedelta(days=10)  # past the platform's 7 days, within the example's 15
 
 
-def _claim_on(merchant_id: str) -> claims.ClaimItem:
+def _claim_on(merchant_id: str) -> claims.Claim:
     order = Order(
         f"ord-{merchant_id}",
         "buyer-1",

@@ -11,17 +11,19 @@ from typing import Any
 
 import pytest
 from aftersales import claims, sla, workflow
-from aftersales.claims import Actor
 from aftersales.clock import iso, parse_instant
+from aftersales.domain import changes
 from aftersales.domain import deadlines as dl
-from aftersales.domain.model import Action, ClaimRequest, ClaimType, Order, OrderLine, Reason, Role, Status
+from aftersales.domain import sla as rules
+from aftersales.domain.actions import input_for
+from aftersales.domain.claim import Actor
+from aftersales.domain.model import Action, ClaimRequest, ClaimType, Order, OrderLine, Reason, Role
 from aftersales.domain.policy import DeadlineKind as K
 from aftersales.domain.policy import PenaltyRule
-from aftersales.domain.transitions import transition
 from aftersales.events import RecordingPublisher
 from aftersales.policies import default_policy
 from aftersales.store import Repository, VersionConflict, default_repository
-from aftersales.store.mapping import deadline_to_item, item_to_deadline
+from aftersales.store.mapping import deadline_to_item, item_to_claim, item_to_deadline
 from aftersales.store.models import DeadlineItem
 
 from infra.local.sample_data import bulk_claim_item
@@ -57,7 +59,7 @@ class World:
         return claims.submit(request, BUYER, at, repo=self.repo).claim_id
 
     def act(self, claim_id: str, actor: Actor, action: Action, at: datetime, **payload: Any) -> None:
-        claims.act(claim_id, actor, action, payload, at, repo=self.repo)
+        claims.act(claim_id, actor, action, input_for(action, **payload), at, repo=self.repo)
 
     def to_inspection(self, claim_id: str, at: datetime) -> None:
         self.act(claim_id, MERCHANT, Action.APPROVE, at)
@@ -400,12 +402,12 @@ def test_a_penalty_day_makes_a_concurrent_change_re_read_instead_of_losing_the_t
     due = world.due(cid, K.INSPECTION)
     stale = world.record(cid)  # the merchant's request read the claim...
     world.tick(due + MINUTE)  # ...the tick charges day 1 (nothing else changes on the claim)...
-    passed = transition(
-        Status.AWAITING_INSPECTION, Action.INSPECT_PASS, Role.MERCHANT, ClaimType.RETURN_REFUND
+    claim, deadlines = item_to_claim(stale.claim), [item_to_deadline(item) for item in stale.deadlines]
+    passed = changes.decide(
+        claim, deadlines, MERCHANT, Action.INSPECT_PASS, None, default_policy(), due + 2 * MINUTE
     )
-    write, _ = claims._plan(stale, passed, MERCHANT, {}, due + 2 * MINUTE, 4)
     with pytest.raises(VersionConflict):  # ...so writing the claim as it was read is refused
-        world.repo.commit(write)
+        world.repo.commit_change(passed)
     world.act(cid, MERCHANT, Action.INSPECT_PASS, due + 2 * MINUTE)  # act re-reads and succeeds
     assert world.record(cid).claim.penalty_total_fen == sum(world.ledger(cid, K.INSPECTION)) == DAILY
 
@@ -441,7 +443,7 @@ def _assert_applied_once(world: World, ids: dict[str, str]) -> None:
     assert world.actions(ids["refund"], Action.ESCALATE) == 1
     assert refund.claim.penalty_total_fen == sum(world.ledger(ids["refund"], K.REFUND))
     inspection = item_to_deadline(world.deadline(ids["inspection"], K.INSPECTION))
-    days = sla.overdue_days(inspection, inspection.met_at or MONDAY)  # met by the auto-accept
+    days = rules.overdue_days(inspection, inspection.met_at or MONDAY)  # met by the auto-accept
     assert days >= 3 and world.ledger(ids["inspection"], K.INSPECTION) == [DAILY] * days
     assert world.status(ids["inspection"]) == "awaiting_refund"
     assert world.record(ids["inspection"]).claim.penalty_total_fen == days * DAILY

@@ -7,9 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aftersales import sla
 from aftersales.domain import deadlines as dl
-from aftersales.domain import penalties
+from aftersales.domain import penalties, sla
 from aftersales.domain.model import Action, ClaimType, Role, Status
 from aftersales.domain.policy import DeadlineKind, OnExpiry
 from aftersales.domain.transitions import TRANSITIONS, allowed_actions, initial_status, transition

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aftersales.claims import Actor
+from aftersales.domain.claim import Actor
 from aftersales.domain.model import Role
 
 from .errors import Unauthenticated

@@ -27,7 +27,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from aftersales.domain.errors import DomainError, Forbidden, IllegalTransition, Ineligible, InvalidMoney
+from aftersales.domain.errors import (
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    Ineligible,
+    InvalidMoney,
+    InvalidOrder,
+    StateConflict,
+)
 from aftersales.observability import logger
 from aftersales.service_errors import BadRequest, Conflict, NotFound, UnknownOrder
 from aftersales.store.cursor import InvalidCursor
@@ -48,8 +56,10 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (UnknownOrder, 404),
     (Forbidden, 403),
     (IllegalTransition, 409),
+    (StateConflict, 409),
     (Conflict, 409),
     (BadRequest, 400),
+    (InvalidOrder, 400),
     (InvalidCursor, 400),
     (Ineligible, 422),
     (InvalidMoney, 422),

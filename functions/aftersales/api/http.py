@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from aftersales.claims import Actor
 from aftersales.config import get_settings
+from aftersales.domain.claim import Actor
 from aftersales.domain.errors import DomainError
 from aftersales.domain.model import Role
 from aftersales.observability import logger

@@ -8,9 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from aftersales import claims, clock, evidence
-from aftersales.config import get_settings
 from aftersales.domain.model import Action, Role, Status
-from aftersales.store import default_repository
+from aftersales.domain.transitions import buyer_accepts, buyer_refuses
 
 from .http import current_actor
 from .routes_common import perform, require_role
@@ -33,65 +32,49 @@ def list_own_claims(
 @router.get("/claims/<claim_id>")
 def get_claim(claim_id: str) -> dict[str, Any]:
     actor = current_actor(router)
-    record = claims.read(claim_id, actor)
-    order = default_repository().get_order(record.claim.order_id)
-    return detail_view(record, order.order if order else None, actor, clock.now())
+    return detail_view(claims.detail(claim_id, actor), actor, clock.now())
 
 
 @router.post("/claims/<claim_id>/shipment")
 def ship_return(claim_id: str, body: Shipment) -> dict[str, Any]:
     require_role(router, Role.BUYER)
-    return perform(router, claim_id, Action.SHIP_RETURN, body.model_dump())
+    return perform(router, claim_id, Action.SHIP_RETURN, body.to_input())
 
 
 @router.post("/claims/<claim_id>/cancel")
 def cancel(claim_id: str, body: Note) -> dict[str, Any]:
     require_role(router, Role.BUYER)
-    return perform(router, claim_id, Action.CANCEL, body.model_dump())
+    return perform(router, claim_id, Action.CANCEL, body.to_input())
 
 
 @router.post("/claims/<claim_id>/accept")
 def accept(claim_id: str, body: Note) -> dict[str, Any]:
     """Accept what is offered now: a repair quote, the delivered goods, or a rejection (closing it)."""
-    actor = require_role(router, Role.BUYER)
-    status = Status(claims.read(claim_id, actor).claim.status)
-    action = Action.ACCEPT_QUOTE if status is Status.AWAITING_QUOTE_ACCEPTANCE else Action.CONFIRM
-    return perform(router, claim_id, action, body.model_dump())
+    require_role(router, Role.BUYER)
+    return perform(router, claim_id, buyer_accepts, body.to_input())
 
 
 @router.post("/claims/<claim_id>/dispute")
 def dispute(claim_id: str, body: Note) -> dict[str, Any]:
     """Refuse what is offered now: dispute a rejection, decline a repair quote, or reopen a repair."""
-    actor = require_role(router, Role.BUYER)
-    status = Status(claims.read(claim_id, actor).claim.status)
-    action = {
-        Status.AWAITING_QUOTE_ACCEPTANCE: Action.DECLINE_QUOTE,
-        Status.AWAITING_BUYER_CONFIRMATION: Action.REOPEN,
-    }.get(status, Action.DISPUTE)
-    return perform(router, claim_id, action, body.model_dump())
+    require_role(router, Role.BUYER)
+    return perform(router, claim_id, buyer_refuses, body.to_input())
 
 
 @router.post("/claims/<claim_id>/received")
 def received(claim_id: str, body: Note) -> dict[str, Any]:
     """The buyer has the replacement or repaired goods (when the carrier has not said so yet)."""
     require_role(router, Role.BUYER)
-    return perform(router, claim_id, Action.OUTBOUND_DELIVERED, body.model_dump())
+    return perform(router, claim_id, Action.OUTBOUND_DELIVERED, body.to_input())
 
 
 @router.post("/claims/<claim_id>/rating")
 def rate(claim_id: str, body: Rating) -> dict[str, Any]:
     require_role(router, Role.BUYER)
-    return perform(router, claim_id, Action.RATE, {"rating": body.model_dump()})
+    return perform(router, claim_id, Action.RATE, body.to_input())
 
 
 @router.post("/claims/<claim_id>/evidence")
 def evidence_upload(claim_id: str, body: EvidenceUpload) -> dict[str, Any]:
     actor = require_role(router, Role.BUYER)
-    claim = claims.read(claim_id, actor).claim
-    return evidence.upload_url(
-        get_settings(),
-        buyer_id=claim.buyer_id,
-        claim_id=claim_id,
-        filename=body.filename,
-        content_type=body.content_type,
-    )
+    return evidence.upload_url(claim_id, actor, filename=body.filename, content_type=body.content_type)

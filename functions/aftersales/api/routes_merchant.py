@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from aftersales import claims
 from aftersales.domain.model import Action, Role, Status
-from aftersales.domain.money import parse_yuan
 
 from .routes_common import perform, require_role
 from .schemas import Decision, Extension, Inspection, Note, Repair, Shipment
@@ -31,42 +30,35 @@ def list_merchant_claims(
 @router.post("/claims/<claim_id>/decision")
 def decide(claim_id: str, body: Decision) -> dict[str, Any]:
     require_role(router, Role.MERCHANT, Role.OPS)
-    action = Action.APPROVE if body.decision == "approve" else Action.REJECT
-    return perform(router, claim_id, action, {"reason": body.reason})
+    return perform(router, claim_id, body.action, body.to_input())
 
 
 @router.post("/claims/<claim_id>/return-received")
 def return_received(claim_id: str, body: Note) -> dict[str, Any]:
     """The returned parcel reached the merchant (when the carrier has not said so yet)."""
     require_role(router, Role.MERCHANT)
-    return perform(router, claim_id, Action.RETURN_DELIVERED, body.model_dump())
+    return perform(router, claim_id, Action.RETURN_DELIVERED, body.to_input())
 
 
 @router.post("/claims/<claim_id>/inspection")
 def inspect(claim_id: str, body: Inspection) -> dict[str, Any]:
     require_role(router, Role.MERCHANT, Role.OPS)
-    action = Action.INSPECT_PASS if body.passed else Action.INSPECT_FAIL
-    return perform(router, claim_id, action, body.model_dump())
+    return perform(router, claim_id, body.action, body.to_input())
 
 
 @router.post("/claims/<claim_id>/repair")
 def repair(claim_id: str, body: Repair) -> dict[str, Any]:
     require_role(router, Role.MERCHANT)
-    if body.quote is not None:
-        return perform(router, claim_id, Action.QUOTE_REPAIR, {"quote_fen": parse_yuan(body.quote)})
-    return perform(
-        router, claim_id, Action.COMPLETE_REPAIR, {"carrier": body.carrier, "waybill": body.waybill}
-    )
+    return perform(router, claim_id, body.action, body.to_input())
 
 
 @router.post("/claims/<claim_id>/replacement")
 def ship_replacement(claim_id: str, body: Shipment) -> dict[str, Any]:
     require_role(router, Role.MERCHANT, Role.OPS)
-    return perform(router, claim_id, Action.SHIP_REPLACEMENT, body.model_dump())
+    return perform(router, claim_id, Action.SHIP_REPLACEMENT, body.to_input())
 
 
 @router.post("/claims/<claim_id>/extension")
 def extend(claim_id: str, body: Extension) -> dict[str, Any]:
     require_role(router, Role.MERCHANT)
-    payload = {"due_at": body.due_at, "reason": body.reason, "deadline": body.deadline}
-    return perform(router, claim_id, Action.EXTEND, {k: v for k, v in payload.items() if v is not None})
+    return perform(router, claim_id, Action.EXTEND, body.to_input())

@@ -8,9 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from aftersales import claims, clock, orders, workflow_steps
+from aftersales import claims, clock, orders
 from aftersales.domain.model import Action, Role, Status
-from aftersales.domain.money import parse_yuan
 
 from .routes_common import perform, require_role
 from .schemas import Escalation, OrderIn, Ruling
@@ -31,45 +30,33 @@ def list_ops_claims(
     Otherwise one merchant's claims, optionally of one status."""
     actor = require_role(router, Role.OPS)
     if overdue:
-        found = claims.overdue(clock.now(), limit=limit)
-        found = [
-            c
-            for c in found
-            if (not status or c.status == status) and (not merchant_id or c.merchant_id == merchant_id)
-        ]
-        return {"claims": [claim_view(c, actor) for c in found], "next_cursor": None}
-    page = claims.list_for(actor, status=status, cursor=cursor, limit=limit, merchant_id=merchant_id)
+        page = claims.overdue(clock.now(), status=status, merchant_id=merchant_id, limit=limit)
+    else:
+        page = claims.list_for(actor, status=status, cursor=cursor, limit=limit, merchant_id=merchant_id)
     return page_view(page, actor)
 
 
 @router.post("/claims/<claim_id>/escalate")
 def escalate(claim_id: str, body: Escalation) -> dict[str, Any]:
     require_role(router, Role.OPS)
-    return perform(router, claim_id, Action.ESCALATE, {"note": body.reason})
+    return perform(router, claim_id, Action.ESCALATE, body.to_input())
 
 
 @router.post("/claims/<claim_id>/ruling")
 def rule(claim_id: str, body: Ruling) -> dict[str, Any]:
     require_role(router, Role.OPS)
-    if body.outcome == "dismiss":
-        return perform(router, claim_id, Action.RULING_DISMISS, {"note": body.reason})
-    payload: dict[str, Any] = {"payer": body.payer, "note": body.reason}
-    if body.refund_amount is not None:
-        payload["refund_fen"] = parse_yuan(body.refund_amount)
-    return perform(router, claim_id, Action.RULING_REFUND, payload)
+    return perform(router, claim_id, body.action, body.to_input())
 
 
 @router.post("/claims/<claim_id>/resume")
 def resume(claim_id: str) -> dict[str, Any]:
     """Let a run parked after an unexpected failure go on from the claim's current status."""
     actor = require_role(router, Role.OPS)
-    return claim_view(workflow_steps.resume_parked(claim_id, actor, clock.now()), actor)
+    return claim_view(claims.resume_parked(claim_id, actor, clock.now()), actor)
 
 
 @router.put("/ops/orders/<order_id>")
 def import_order(order_id: str, body: OrderIn) -> Response[dict[str, Any]]:
     require_role(router, Role.OPS)
-    order = orders.import_order(order_id, body, source="ops_import", now=clock.now())
-    return Response(
-        200, "application/json", body={"order_id": order.order_id, "version": int(order.version or 0)}
-    )
+    stored = orders.import_order(body.to_order(order_id), source="ops_import", now=clock.now())
+    return Response(200, "application/json", body={"order_id": stored.order_id, "version": stored.version})

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from aftersales.domain.model import ClaimType, PartKind, Reason
+from aftersales.domain import actions
+from aftersales.domain.model import Action, ClaimRequest, ClaimType, Order, OrderLine, PartKind, Reason
+from aftersales.domain.money import parse_yuan
 from aftersales.domain.policy import DeadlineKind
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -34,10 +36,16 @@ class SubmitClaim(Strict):
     ] = []
     urgent: bool = False
 
+    def to_request(self) -> ClaimRequest:
+        return ClaimRequest(**{**self.model_dump(), "evidence_keys": tuple(self.evidence_keys)})
+
 
 class Note(Strict):
     note: Text | None = None
     reason: Text | None = None
+
+    def to_input(self) -> actions.Reasoned:
+        return actions.Reasoned(note=self.note, reason=self.reason)
 
 
 class Shipment(Strict):
@@ -45,6 +53,10 @@ class Shipment(Strict):
     waybill: WaybillNo
     note: Text | None = None
     shipping_fee: Yuan | None = None  # what the buyer paid to ship a return; refunded if merchant-liable
+
+    def to_input(self) -> actions.ShipmentInput:
+        fee = parse_yuan(self.shipping_fee) if self.shipping_fee else None
+        return actions.ShipmentInput(carrier=self.carrier, waybill=self.waybill, note=self.note, fee_fen=fee)
 
 
 class Rating(Strict):
@@ -54,6 +66,9 @@ class Rating(Strict):
     convenience: Score
     timeliness: Score
     comment: Annotated[str, StringConstraints(max_length=500)] = ""
+
+    def to_input(self) -> actions.RatingInput:
+        return actions.RatingInput(rating=self.model_dump())
 
 
 class EvidenceUpload(Strict):
@@ -71,11 +86,29 @@ class Decision(Strict):
             raise ValueError("a rejection must give a reason")
         return self
 
+    @property
+    def action(self) -> Action:
+        return Action.APPROVE if self.decision == "approve" else Action.REJECT
+
+    def to_input(self) -> actions.Reasoned:
+        return (
+            actions.Approval(reason=self.reason)
+            if self.decision == "approve"
+            else actions.Reasoned(reason=self.reason)
+        )
+
 
 class Inspection(Strict):
     passed: bool
     findings: Text = ""
     liability: Literal["merchant", "buyer", "carrier"] | None = None
+
+    @property
+    def action(self) -> Action:
+        return Action.INSPECT_PASS if self.passed else Action.INSPECT_FAIL
+
+    def to_input(self) -> actions.InspectionInput:
+        return actions.InspectionInput(findings=self.findings, liability=self.liability)
 
 
 class Repair(Strict):
@@ -94,15 +127,30 @@ class Repair(Strict):
             raise ValueError("give carrier and waybill together")
         return self
 
+    @property
+    def action(self) -> Action:
+        return Action.QUOTE_REPAIR if self.quote is not None else Action.COMPLETE_REPAIR
+
+    def to_input(self) -> actions.ActionInput:
+        if self.quote is not None:
+            return actions.QuoteInput(quote_fen=parse_yuan(self.quote))
+        return actions.ShipmentInput(carrier=self.carrier, waybill=self.waybill)
+
 
 class Extension(Strict):
     due_at: AwareDatetime
     reason: Reasoning
     deadline: DeadlineKind | None = None
 
+    def to_input(self) -> actions.ExtensionInput:
+        return actions.ExtensionInput(due_at=self.due_at, reason=self.reason, deadline=self.deadline)
+
 
 class Escalation(Strict):
     reason: Text = ""
+
+    def to_input(self) -> actions.ActionInput:
+        return actions.ActionInput(note=self.reason)
 
 
 class Ruling(Strict):
@@ -110,6 +158,16 @@ class Ruling(Strict):
     refund_amount: Yuan | None = None  # default: the claimed amount
     payer: Literal["merchant", "platform"] = "merchant"
     reason: Reasoning
+
+    @property
+    def action(self) -> Action:
+        return Action.RULING_DISMISS if self.outcome == "dismiss" else Action.RULING_REFUND
+
+    def to_input(self) -> actions.ActionInput:
+        if self.outcome == "dismiss":
+            return actions.ActionInput(note=self.reason)
+        refund_fen = parse_yuan(self.refund_amount) if self.refund_amount is not None else None
+        return actions.RulingInput(refund_fen=refund_fen, payer=self.payer, note=self.reason)
 
 
 class OrderLineIn(Strict):
@@ -130,6 +188,30 @@ class OrderIn(Strict):
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
     buyer_phone: Annotated[str, StringConstraints(max_length=32)] = ""
     shipping_address: Annotated[str, StringConstraints(max_length=300)] = ""
+
+    def to_order(self, order_id: str) -> Order:
+        """The order's trusted facts (checked by ``orders.check_order``)."""
+        return Order(
+            order_id=order_id,
+            buyer_id=self.buyer_id,
+            merchant_id=self.merchant_id,
+            paid_at=self.paid_at,
+            delivered_at=self.delivered_at,
+            lines=tuple(
+                OrderLine(
+                    line_id=line.line_id,
+                    sku=line.sku,
+                    title=line.title,
+                    category=line.category,
+                    quantity=line.quantity,
+                    paid_fen=parse_yuan(line.paid_amount),
+                    part_kind=line.part_kind,
+                )
+                for line in self.lines
+            ),
+            buyer_phone=self.buyer_phone,
+            shipping_address=self.shipping_address,
+        )
 
 
 class OrderDeliveredDetail(OrderIn):

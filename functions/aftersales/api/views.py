@@ -11,15 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aftersales.claims import Actor
+from aftersales.claims import ClaimDetail
+from aftersales.claims.queries import ClaimPage
 from aftersales.clock import iso
-from aftersales.domain.model import ClaimType, Outcome, Role, Status
+from aftersales.domain.claim import Actor, Claim, Shipment, TimelineEntry
+from aftersales.domain.deadlines import Deadline
+from aftersales.domain.model import Order, Role, Status
 from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
 from aftersales.pii import mask_address, mask_phone, mask_text
-from aftersales.store import ClaimRecord, Page
-from aftersales.store.mapping import item_to_deadline
-from aftersales.store.models import ClaimItem, DeadlineItem, OrderItem, TimelineItem
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
 MERCHANT_SHIPS_TO_BUYER = frozenset(
@@ -27,56 +27,63 @@ MERCHANT_SHIPS_TO_BUYER = frozenset(
 )
 
 
-def _money(fen: int | float | None) -> str | None:
-    return None if fen is None else format_fen(int(fen))
+def _money(fen: int | None) -> str | None:
+    return None if fen is None else format_fen(fen)
 
 
-def _text(text: str | None, viewer: Actor, claim: ClaimItem) -> str | None:
+def _opt_iso(value: datetime | None) -> str | None:
+    return iso(value) if value else None
+
+
+def _text(text: str | None, viewer: Actor, claim: Claim) -> str | None:
     if text is None:
         return None
     return text if viewer.role is Role.BUYER and viewer.id == claim.buyer_id else mask_text(text)
 
 
-def claim_view(claim: ClaimItem, viewer: Actor) -> dict[str, Any]:
-    def shipment(value: Any) -> dict[str, Any] | None:
-        return None if value is None else {"carrier": value.carrier, "waybill": value.waybill, "at": value.at}
+def _shipment(value: Shipment | None) -> dict[str, Any] | None:
+    return (
+        None if value is None else {"carrier": value.carrier, "waybill": value.waybill, "at": iso(value.at)}
+    )
 
+
+def claim_view(claim: Claim, viewer: Actor) -> dict[str, Any]:
     return {
         "claim_id": claim.claim_id,
         "order_id": claim.order_id,
         "line_id": claim.line_id,
         "buyer_id": claim.buyer_id,
         "merchant_id": claim.merchant_id,
-        "type": claim.claim_type,
-        "reason": claim.reason,
-        "quantity": int(claim.quantity),
+        "type": claim.claim_type.value,
+        "reason": claim.reason.value,
+        "quantity": claim.quantity,
         "description": _text(claim.description, viewer, claim),
-        "evidence_keys": list(claim.evidence_keys or []),
-        "urgent": bool(claim.urgent),
-        "status": claim.status,
-        "outcome": claim.outcome,
+        "evidence_keys": list(claim.evidence_keys),
+        "urgent": claim.urgent,
+        "status": claim.status.value,
+        "outcome": claim.outcome.value if claim.outcome else None,
         "amount": _money(claim.amount_fen),
         "refund_amount": _money(claim.refund_fen),
         "refund_payer": claim.refund_payer,
-        "shipping_payer": claim.shipping_payer,
-        "repair_payer": claim.repair_payer,
+        "shipping_payer": claim.shipping_payer.value,
+        "repair_payer": claim.repair_payer.value,
         "quote": _money(claim.quote_fen),
         "liability": claim.liability,
-        "escalation_level": claim.escalation_level,
-        "reopen_count": int(claim.reopen_count or 0),
-        "penalty_total": _money(claim.penalty_total_fen or 0),
+        "escalation_level": claim.escalation_level.value,
+        "reopen_count": claim.reopen_count,
+        "penalty_total": _money(claim.penalty_total_fen),
         "return_authorisation": _return_authorisation(claim),
-        "return_shipment": shipment(claim.return_shipment),
-        "outbound_shipment": shipment(claim.outbound_shipment),
-        "rating": dict(claim.rating.as_dict()) if claim.rating is not None else None,  # type: ignore[no-untyped-call]
+        "return_shipment": _shipment(claim.return_shipment),
+        "outbound_shipment": _shipment(claim.outbound_shipment),
+        "rating": dict(claim.rating) if claim.rating is not None else None,
         "policy_version": claim.policy_version,
-        "version": int(claim.version or 0),
-        "created_at": claim.created_at,
-        "updated_at": claim.updated_at,
+        "version": claim.version,
+        "created_at": iso(claim.created_at),
+        "updated_at": iso(claim.updated_at),
     }
 
 
-def _return_authorisation(claim: ClaimItem) -> dict[str, Any] | None:
+def _return_authorisation(claim: Claim) -> dict[str, Any] | None:
     """What the buyer needs to send the goods back: the RMA number, where to, and who pays shipping.
     The merchant's warehouse address is business data the buyer and merchant both need, shown as is."""
     if not claim.rma_number:
@@ -84,74 +91,73 @@ def _return_authorisation(claim: ClaimItem) -> dict[str, Any] | None:
     return {
         "rma_number": claim.rma_number,
         "address": claim.return_address,
-        "shipping_payer": claim.shipping_payer,
+        "shipping_payer": claim.shipping_payer.value,
     }
 
 
-def _timeline_view(entry: TimelineItem, viewer: Actor, claim: ClaimItem) -> dict[str, Any]:
+def _timeline_view(entry: TimelineEntry, viewer: Actor, claim: Claim) -> dict[str, Any]:
     return {
-        "at": entry.at,
+        "at": iso(entry.at),
         "actor": {"role": entry.actor_role, "id": entry.actor_id},
         "action": entry.action,
-        "from": entry.from_status,
-        "to": entry.to_status,
+        "from": entry.from_status.value if entry.from_status else None,
+        "to": entry.to_status.value,
         "policy_version": entry.policy_version,
         "note": _text(entry.note, viewer, claim),
-        "details": entry.details.as_dict() if entry.details is not None else {},  # type: ignore[no-untyped-call]
+        "details": dict(entry.details),
     }
 
 
-def _deadline_view(item: DeadlineItem) -> dict[str, Any]:
+def _deadline_view(deadline: Deadline) -> dict[str, Any]:
     return {
-        "kind": item.kind,
-        "owner": item.owner,
-        "started_at": item.started_at,
-        "due_at": item.deadline_at,
-        "on_expiry": item.on_expiry,
-        "penalty": bool(item.penalty),
-        "rule": item.source,
-        "policy_version": item.policy_version,
-        "extension_reason": item.extension_reason,
-        "met_at": item.met_at,
-        "open": item.met_at is None,
+        "kind": deadline.kind.value,
+        "owner": deadline.owner.value,
+        "started_at": iso(deadline.started_at),
+        "due_at": iso(deadline.due_at),
+        "on_expiry": deadline.on_expiry.value,
+        "penalty": deadline.penalty,
+        "rule": deadline.source,
+        "policy_version": deadline.policy_version,
+        "extension_reason": deadline.extension_reason,
+        "met_at": _opt_iso(deadline.met_at),
+        "open": deadline.met_at is None,
     }
 
 
-def contact_view(order: OrderItem | None, claim: ClaimItem, viewer: Actor) -> dict[str, str]:
-    phone, address = (order.buyer_phone or "", order.shipping_address or "") if order else ("", "")
+def contact_view(order: Order | None, claim: Claim, viewer: Actor) -> dict[str, str]:
+    phone, address = (order.buyer_phone, order.shipping_address) if order else ("", "")
     full = (viewer.role is Role.BUYER and viewer.id == claim.buyer_id) or (
-        viewer.role is Role.MERCHANT and Status(claim.status) in MERCHANT_SHIPS_TO_BUYER
+        viewer.role is Role.MERCHANT and claim.status in MERCHANT_SHIPS_TO_BUYER
     )
     if full:
         return {"phone": phone, "address": address}
     return {"phone": mask_phone(phone), "address": mask_address(address)}
 
 
-def detail_view(record: ClaimRecord, order: OrderItem | None, viewer: Actor, now: datetime) -> dict[str, Any]:
-    claim = record.claim
-    deadlines = [item_to_deadline(item) for item in record.deadlines]
+def detail_view(detail: ClaimDetail, viewer: Actor, now: datetime) -> dict[str, Any]:
+    claim = detail.claim
     upcoming = next_action(
-        Status(claim.status),
-        ClaimType(claim.claim_type),
-        [d for d in deadlines if d.is_open],
-        outcome=Outcome(claim.outcome) if claim.outcome else None,
+        claim.status,
+        claim.claim_type,
+        [d for d in detail.deadlines if d.is_open],
+        outcome=claim.outcome,
         now=now,
     )
     return {
         "claim": claim_view(claim, viewer),
-        "contact": contact_view(order, claim, viewer),
-        "timeline": [_timeline_view(entry, viewer, claim) for entry in record.timeline],
-        "deadlines": [_deadline_view(item) for item in record.deadlines],
+        "contact": contact_view(detail.order, claim, viewer),
+        "timeline": [_timeline_view(entry, viewer, claim) for entry in detail.timeline],
+        "deadlines": [_deadline_view(deadline) for deadline in detail.deadlines],
         "penalties": {
-            "total": _money(sum(int(day.amount_fen) for day in record.penalties)),
+            "total": _money(sum(day.amount_fen for day in detail.penalties)),
             "days": [
                 {
                     "deadline": day.kind,
-                    "day": int(day.day),
+                    "day": day.day,
                     "amount": _money(day.amount_fen),
-                    "at": day.accrued_at,
+                    "at": iso(day.accrued_at),
                 }
-                for day in record.penalties
+                for day in detail.penalties
             ],
         },
         "next_action": {
@@ -167,5 +173,5 @@ def detail_view(record: ClaimRecord, order: OrderItem | None, viewer: Actor, now
     }
 
 
-def page_view(page: Page, viewer: Actor) -> dict[str, Any]:
+def page_view(page: ClaimPage, viewer: Actor) -> dict[str, Any]:
     return {"claims": [claim_view(claim, viewer) for claim in page.claims], "next_cursor": page.cursor}

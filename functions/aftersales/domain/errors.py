@@ -26,6 +26,12 @@ class IllegalTransition(DomainError):
     code = "illegal_transition"
 
 
+class StateConflict(DomainError):
+    """The action is legal in this status, but the claim's state refuses it (already rated, not parked)."""
+
+    code = "state_conflict"
+
+
 class Forbidden(DomainError):
     """The actor's role may not take this action (the API turns it into 404 or 403 as it sees fit)."""
 
@@ -36,6 +42,12 @@ class Ineligible(DomainError):
     """The claim cannot be opened; ``code`` is one of ``eligibility.REASON_CODES``."""
 
     code = "ineligible"
+
+
+class InvalidOrder(DomainError):
+    """Order facts that contradict themselves (the API answers 400: the sender's data is wrong)."""
+
+    code = "invalid_order"
 
 
 class PolicyError(DomainError):

@@ -157,3 +157,15 @@ def transition(
     target = rule.target[claim_type] if isinstance(rule.target, Mapping) else (rule.target or status)
     outcome = rule.outcome[claim_type] if isinstance(rule.outcome, Mapping) else rule.outcome
     return Transition(status, action, target, outcome)
+
+
+def buyer_accepts(status: Status) -> Action:
+    """What "accept" means for the buyer now: the repair quote, or the goods (closing the claim)."""
+    return A.ACCEPT_QUOTE if status is S.AWAITING_QUOTE_ACCEPTANCE else A.CONFIRM
+
+
+def buyer_refuses(status: Status) -> Action:
+    """What "refuse" means for the buyer now: decline the quote, reopen the repair, or dispute."""
+    return {S.AWAITING_QUOTE_ACCEPTANCE: A.DECLINE_QUOTE, S.AWAITING_BUYER_CONFIRMATION: A.REOPEN}.get(
+        status, A.DISPUTE
+    )

@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from aftersales.clock import iso, parse_instant
+from aftersales.domain.claim import Claim, PenaltyDay, Shipment, TimelineEntry, WaybillRegistration
 from aftersales.domain.deadlines import Deadline
-from aftersales.domain.model import ExistingClaim, Order, OrderLine, Outcome, PartKind, Role, Status
+from aftersales.domain.model import (
+    ClaimType,
+    EscalationLevel,
+    ExistingClaim,
+    Order,
+    OrderLine,
+    Outcome,
+    PartKind,
+    Payer,
+    Reason,
+    Role,
+    Status,
+)
 from aftersales.domain.policy import DeadlineKind, OnExpiry
 
-from .models import ClaimRefItem, DeadlineItem, OrderItem, OrderLineMap, claim_pk, order_pk
+from .models import (
+    ClaimItem,
+    ClaimRefItem,
+    DeadlineItem,
+    OrderItem,
+    OrderLineMap,
+    PenaltyDayItem,
+    ShipmentMap,
+    TimelineItem,
+    WaybillItem,
+    claim_pk,
+    order_pk,
+    waybill_pk,
+)
 
 
 def due_shard(claim_id: str, shards: int) -> str:
@@ -136,4 +164,208 @@ def item_to_deadline(item: DeadlineItem) -> Deadline:
         buyer_caused_delay=bool(item.buyer_caused_delay),
         instance=int(item.instance or 1),
         escalated_at=_opt_time(item.escalated_at),
+    )
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def _shipment_to_map(shipment: Shipment | None) -> ShipmentMap | None:
+    if shipment is None:
+        return None
+    value = ShipmentMap(carrier=shipment.carrier, waybill=shipment.waybill, at=iso(shipment.at))  # type: ignore[no-untyped-call]
+    if shipment.fee_fen is not None:
+        value.fee_fen = shipment.fee_fen
+    return value
+
+
+def _map_to_shipment(value: ShipmentMap | None) -> Shipment | None:
+    if value is None:
+        return None
+    fee = getattr(value, "fee_fen", None)
+    return Shipment(value.carrier, value.waybill, parse_instant(value.at), None if fee is None else int(fee))
+
+
+def _plain(value: Any) -> Any:
+    """Details as stored: datetimes as ISO instants, enums as their values, tuples as lists."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def item_to_claim(item: ClaimItem) -> Claim:
+    rating = item.rating.as_dict() if item.rating is not None else None  # type: ignore[no-untyped-call]
+    return Claim(
+        claim_id=item.claim_id,
+        order_id=item.order_id,
+        line_id=item.line_id,
+        buyer_id=item.buyer_id,
+        merchant_id=item.merchant_id,
+        category=item.category,
+        claim_type=ClaimType(item.claim_type),
+        reason=Reason(item.reason),
+        quantity=int(item.quantity),
+        status=Status(item.status),
+        amount_fen=int(item.amount_fen),
+        shipping_payer=Payer(item.shipping_payer),
+        repair_payer=Payer(item.repair_payer or Payer.NONE),
+        policy_version=item.policy_version,
+        created_at=parse_instant(item.created_at or item.updated_at),
+        updated_at=parse_instant(item.updated_at),
+        version=int(item.version or 0),
+        description=item.description or "",
+        urgent=bool(item.urgent),
+        evidence_keys=tuple(str(key) for key in item.evidence_keys or ()),
+        outcome=Outcome(item.outcome) if item.outcome else None,
+        refund_fen=_opt_int(item.refund_fen),
+        refund_payer=item.refund_payer,
+        quote_fen=_opt_int(item.quote_fen),
+        liability=item.liability,
+        escalation_level=EscalationLevel(item.escalation_level or EscalationLevel.AGENT),
+        reopen_count=int(item.reopen_count or 0),
+        penalty_total_fen=int(item.penalty_total_fen or 0),
+        refund_seq=int(item.refund_seq or 0),
+        task_token=item.task_token,
+        task_stage=item.task_stage,
+        parked_reason=item.parked_reason,
+        rma_number=item.rma_number,
+        return_address=item.return_address,
+        return_shipment=_map_to_shipment(item.return_shipment),
+        outbound_shipment=_map_to_shipment(item.outbound_shipment),
+        rating=dict(rating) if rating is not None else None,
+    )
+
+
+def claim_to_item(claim: Claim, *, read_version: int | None) -> ClaimItem:
+    """The item to put for ``claim``; pynamodb conditions the put on ``read_version`` (None: new) and
+    stores ``read_version + 1``, which is ``claim.version``."""
+    created = iso(claim.created_at)
+    item = ClaimItem(
+        claim_pk(claim.claim_id),
+        "CLAIM",
+        claim_id=claim.claim_id,
+        order_id=claim.order_id,
+        line_id=claim.line_id,
+        buyer_id=claim.buyer_id,
+        merchant_id=claim.merchant_id,
+        category=claim.category,
+        claim_type=claim.claim_type.value,
+        reason=claim.reason.value,
+        quantity=claim.quantity,
+        description=claim.description,
+        urgent=claim.urgent,
+        evidence_keys=list(claim.evidence_keys),
+        status=claim.status.value,
+        outcome=claim.outcome.value if claim.outcome else None,
+        amount_fen=claim.amount_fen,
+        refund_fen=claim.refund_fen,
+        refund_payer=claim.refund_payer,
+        shipping_payer=claim.shipping_payer.value,
+        repair_payer=claim.repair_payer.value,
+        quote_fen=claim.quote_fen,
+        liability=claim.liability,
+        policy_version=claim.policy_version,
+        escalation_level=claim.escalation_level.value,
+        reopen_count=claim.reopen_count,
+        penalty_total_fen=claim.penalty_total_fen,
+        refund_seq=claim.refund_seq,
+        task_token=claim.task_token,
+        task_stage=claim.task_stage,
+        parked_reason=claim.parked_reason,
+        rma_number=claim.rma_number,
+        return_address=claim.return_address,
+        created_at=created,
+        updated_at=iso(claim.updated_at),
+        return_shipment=_shipment_to_map(claim.return_shipment),
+        outbound_shipment=_shipment_to_map(claim.outbound_shipment),
+        rating=dict(claim.rating) if claim.rating is not None else None,
+        gsi_buyer_pk=f"BUYER#{claim.buyer_id}",
+        gsi_merchant_pk=f"MERCHANT#{claim.merchant_id}",
+        gsi_merchant_sk=f"{claim.status.value}#{created}",
+    )
+    if read_version is not None:
+        item.version = read_version
+    return item
+
+
+def timeline_key(at: datetime, claim_version: int) -> str:
+    # The version in the key makes every change's entry unique and keeps same-instant entries in order.
+    return f"EVT#{iso(at)}#{claim_version:06d}"
+
+
+def entry_to_item(entry: TimelineEntry) -> TimelineItem:
+    return TimelineItem(
+        claim_pk(entry.claim_id),
+        timeline_key(entry.at, entry.claim_version),
+        claim_id=entry.claim_id,
+        at=iso(entry.at),
+        actor_role=entry.actor_role,
+        actor_id=entry.actor_id,
+        action=entry.action,
+        from_status=entry.from_status.value if entry.from_status else None,
+        to_status=entry.to_status.value,
+        policy_version=entry.policy_version,
+        claim_version=entry.claim_version,
+        note=entry.note,
+        details=_plain(entry.details) or None,
+    )
+
+
+def item_to_entry(item: TimelineItem) -> TimelineEntry:
+    details = item.details.as_dict() if item.details is not None else {}  # type: ignore[no-untyped-call]
+    return TimelineEntry(
+        claim_id=item.claim_id,
+        at=parse_instant(item.at),
+        actor_role=item.actor_role,
+        actor_id=item.actor_id,
+        action=item.action,
+        from_status=Status(item.from_status) if item.from_status else None,
+        to_status=Status(item.to_status),
+        policy_version=item.policy_version,
+        claim_version=int(item.claim_version),
+        note=item.note,
+        details=dict(details),
+    )
+
+
+def item_to_penalty_day(item: PenaltyDayItem) -> PenaltyDay:
+    return PenaltyDay(
+        ledger_key=item.sk,
+        kind=item.kind,
+        day=int(item.day),
+        amount_fen=int(item.amount_fen),
+        accrued_at=parse_instant(item.accrued_at),
+    )
+
+
+def waybill_to_item(registration: WaybillRegistration) -> WaybillItem:
+    return WaybillItem(
+        waybill_pk(registration.carrier, registration.waybill),
+        "WAYBILL",
+        carrier=registration.carrier,
+        waybill=registration.waybill,
+        claim_id=registration.claim_id,
+        direction=registration.direction,
+        registered_at=iso(registration.registered_at),
+    )
+
+
+def claim_ref(claim: Claim) -> ClaimRefItem:
+    """The claim as its order sees it (what eligibility counts)."""
+    return ClaimRefItem(
+        order_pk(claim.order_id),
+        claim_pk(claim.claim_id),
+        claim_id=claim.claim_id,
+        line_id=claim.line_id,
+        quantity=claim.quantity,
+        status=claim.status.value,
+        outcome=claim.outcome.value if claim.outcome else None,
     )

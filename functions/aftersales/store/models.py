@@ -46,6 +46,10 @@ def order_pk(order_id: str) -> str:
     return f"ORDER#{order_id}"
 
 
+def waybill_pk(carrier: str, waybill: str) -> str:
+    return f"WAYBILL#{carrier}#{waybill}"
+
+
 class BuyerIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = BUYER_INDEX

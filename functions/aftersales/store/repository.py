@@ -8,7 +8,7 @@ nothing; the caller re-reads and re-decides (``aftersales.claims``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -19,12 +19,20 @@ from pynamodb.transactions import TransactWrite
 
 from aftersales.clock import iso
 from aftersales.config import Settings, get_settings
+from aftersales.domain.changes import Change
 from aftersales.domain.model import Order
 from aftersales.domain.penalties import PenaltyAccrual
 from aftersales.service_errors import Conflict
 
 from .cursor import decode_cursor, encode_cursor
-from .mapping import order_to_item
+from .mapping import (
+    claim_ref,
+    claim_to_item,
+    deadline_to_item,
+    entry_to_item,
+    order_to_item,
+    waybill_to_item,
+)
 from .models import (
     ALL_ITEM_CLASSES,
     ClaimItem,
@@ -38,6 +46,7 @@ from .models import (
     WaybillItem,
     claim_pk,
     order_pk,
+    waybill_pk,
 )
 
 
@@ -162,6 +171,36 @@ class Repository:
         }
         return [found[claim_id] for claim_id in wanted if claim_id in found]
 
+    def commit_change(
+        self,
+        change: Change,
+        *,
+        extra_deadlines: Sequence[DeadlineItem] = (),
+        order: OrderItem | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Write a domain ``Change`` (see ``commit``). ``extra_deadlines``: stored deadline items to
+        write with it, unless the change writes a deadline of the same kind. ``order`` (a new claim):
+        the order it is opened on, bumped on its version so two submits on one order serialize."""
+        claim = change.claim
+        deadlines = [
+            deadline_to_item(claim.claim_id, d, shards=self.settings.due_shards) for d in change.deadlines
+        ]
+        planned = {item.sk for item in deadlines}
+        deadlines += [item for item in extra_deadlines if item.sk not in planned]
+        if order is not None and now is not None:
+            order.imported_at = order.imported_at or iso(now)
+        self.commit(
+            ClaimWrite(
+                claim=claim_to_item(claim, read_version=change.read_version),
+                timeline=entry_to_item(change.entry),
+                deadlines=deadlines,
+                claim_ref=claim_ref(claim) if change.changes_status or change.read_version is None else None,
+                waybill=waybill_to_item(change.waybill) if change.waybill else None,
+                order=order,
+            )
+        )
+
     def commit(self, write: ClaimWrite) -> None:
         """Write one claim change atomically. ``VersionConflict``: lost a race, nothing written;
         ``WaybillInUse``: the waybill is registered to another claim."""
@@ -272,7 +311,7 @@ class Repository:
 
     def waybill(self, carrier: str, waybill: str) -> WaybillItem | None:
         """The claim a parcel belongs to (carrier events look it up)."""
-        for item in WaybillItem.query(f"WAYBILL#{carrier}#{waybill}", consistent_read=True):
+        for item in WaybillItem.query(waybill_pk(carrier, waybill), consistent_read=True):
             return item
         return None
 

@@ -1,0 +1,43 @@
+"""What the claim service's use cases share: the policy of a claim, reading one in scope, counters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from aftersales import policies
+from aftersales.domain.claim import Actor, Claim, in_scope
+from aftersales.domain.policy import Policy
+from aftersales.observability import logger
+from aftersales.service_errors import NotFound
+from aftersales.store import ClaimRecord, Repository
+from aftersales.store.mapping import item_to_claim
+
+MAX_ATTEMPTS = 4  # a lost race is re-read and re-decided this many times before answering 409
+
+
+def policy_for(claim: Claim) -> Policy:
+    """The policy that governs a claim: the platform defaults with its category's and its merchant's
+    override files as they are now (the version recorded on the claim names them, but is not yet used
+    to load older versions)."""
+    return policies.policy_for(claim.merchant_id, claim.category)
+
+
+def record_in_scope(repo: Repository, claim_id: str, actor: Actor) -> tuple[ClaimRecord, Claim]:
+    """The claim's stored record and the claim, if ``actor`` may see it; else ``NotFound``."""
+    record = repo.get_claim_record(claim_id)
+    claim = item_to_claim(record.claim) if record is not None else None
+    if record is None or claim is None or not in_scope(claim, actor):
+        raise NotFound("no such claim", details={"claim_id": claim_id})
+    return record, claim
+
+
+def count(repo: Repository, claim: Claim, now: datetime, counters: Mapping[str, int]) -> None:
+    """Scorecard counters are updated after the claim is committed; a failure here must not undo the
+    claim change, so it is logged rather than raised."""
+    if not counters:
+        return
+    try:
+        repo.increment_merchant_stats(claim.merchant_id, now.date(), counters)
+    except Exception:
+        logger.exception("merchant stats not updated", extra={"claim_id": claim.claim_id})

@@ -1,0 +1,319 @@
+"""What a change does to a claim, decided without touching storage.
+
+``open_claim`` (a buyer's request), ``decide`` (an action through the transition table), ``park`` and
+``resume`` (a workflow run waiting for ops) each return a ``Change``: the claim after it, its timeline
+entry, the deadlines to write, a waybill to register. The service writes a ``Change`` in one
+transaction, conditioned on the version the claim was read at (``Change.read_version``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from . import deadlines as dl
+from .actions import (
+    ActionInput,
+    Approval,
+    ExtensionInput,
+    InspectionInput,
+    QuoteInput,
+    RatingInput,
+    Reasoned,
+    RefundFailure,
+    RefundPaid,
+    RulingInput,
+    ShipmentInput,
+    checked_input,
+)
+from .claim import Actor, Claim, Shipment, TimelineEntry, WaybillRegistration
+from .eligibility import Eligibility
+from .errors import DomainError, StateConflict
+from .model import Action, ClaimRequest, EscalationLevel, Order, Outcome, Role, Status
+from .policy import Policy
+from .refunds import rma_number
+from .transitions import Transition, initial_status, transition
+
+SUBMIT_ACTION = "submit"
+PARK_ACTION = "park_for_ops"
+RESUME_ACTION = "resume_run"
+PARKED = "parked"  # the task stage of a run waiting for ops after an unexpected failure
+
+
+class AlreadyRated(StateConflict):
+    code = "already_rated"
+
+
+class NotParked(StateConflict):
+    code = "not_parked"
+
+
+@dataclass(frozen=True)
+class Change:
+    claim: Claim  # after the change, at its new version
+    entry: TimelineEntry
+    read_version: int | None  # the version the change was decided on; None: a new claim
+    deadlines: tuple[dl.Deadline, ...] = ()
+    waybill: WaybillRegistration | None = None
+    transition: Transition | None = None  # None: not an action of the table (park, resume)
+    cleared_task_token: str | None = None  # the waiting run's token this change took off the claim
+
+    @property
+    def changes_status(self) -> bool:
+        return self.transition is not None and self.transition.changes_status
+
+
+def _entry(
+    claim: Claim, actor: Actor, action: str, source: Status | None, now: datetime, **extra: Any
+) -> TimelineEntry:
+    return TimelineEntry(
+        claim_id=claim.claim_id,
+        at=now,
+        actor_role=actor.role.value,
+        actor_id=actor.id,
+        action=action,
+        from_status=source,
+        to_status=claim.status,
+        policy_version=claim.policy_version,
+        claim_version=claim.version,
+        **extra,
+    )
+
+
+# --------------------------------------------------------------------------- open
+
+
+def open_claim(
+    claim_id: str,
+    request: ClaimRequest,
+    order: Order,
+    eligibility: Eligibility,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+) -> Change:
+    """A new claim from an eligible request: amounts and payers from ``eligibility``, never the request."""
+    line = order.line(request.line_id)
+    status = initial_status(request.type)
+    claim = Claim(
+        claim_id=claim_id,
+        order_id=order.order_id,
+        line_id=request.line_id,
+        buyer_id=order.buyer_id,
+        merchant_id=order.merchant_id,
+        category=line.category if line else None,
+        claim_type=request.type,
+        reason=request.reason,
+        quantity=eligibility.quantity,
+        description=request.description,
+        urgent=request.urgent,
+        evidence_keys=tuple(request.evidence_keys),
+        status=status,
+        amount_fen=eligibility.amount_fen,
+        shipping_payer=eligibility.shipping_payer,
+        repair_payer=eligibility.repair_payer,
+        policy_version=eligibility.policy_version,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    opened = tuple(
+        dl.open_deadline(kind, policy, now, urgent=request.urgent)
+        for kind in dl.deadlines_for(status, request.type)
+    )
+    return Change(claim, _entry(claim, actor, SUBMIT_ACTION, None, now), None, opened)
+
+
+# --------------------------------------------------------------------------- act
+
+
+def decide(
+    claim: Claim,
+    deadlines: Sequence[dl.Deadline],
+    actor: Actor,
+    action: Action,
+    given: ActionInput | None,
+    policy: Policy,
+    now: datetime,
+) -> Change:
+    """``action`` by ``actor`` on ``claim`` (whose stored deadlines are ``deadlines``), through the
+    transition table: ``IllegalTransition``, ``Forbidden`` or another ``DomainError`` when refused.
+
+    Leaving a status meets its open deadlines and opens the next stage's (the n-th of a kind gets
+    instance n); it also takes the waiting run's task token off the claim, so only this change resumes
+    the run. ``extend`` moves the merchant's open deadlines of the stage.
+    """
+    data = checked_input(action, given)
+    moved = transition(claim.status, action, actor.role, claim.claim_type, reopen_count=claim.reopen_count)
+    facts, details = _facts(claim, moved, data, policy, now)
+    after = replace(claim, **facts, updated_at=now, version=claim.version + 1)
+    open_now = [d for d in deadlines if d.is_open]
+    written: list[dl.Deadline] = []
+    if isinstance(data, ExtensionInput):
+        written = _extend(open_now, data, now)
+        details["extended"] = [{"deadline": d.kind.value, "due_at": d.due_at} for d in written]
+    cleared = None
+    if moved.changes_status:
+        written = [dl.meet(d, now) for d in open_now] + _opened(deadlines, moved.target, claim, policy, now)
+        cleared = claim.task_token
+        after = replace(
+            after,
+            status=moved.target,
+            outcome=moved.outcome or claim.outcome,
+            task_token=None,
+            task_stage=None,
+            parked_reason=None,  # a run parked for ops moves on with this change
+        )
+    entry = _entry(after, actor, action.value, moved.source, now, note=data.note or None, details=details)
+    return Change(
+        after,
+        entry,
+        claim.version,
+        tuple(written),
+        _waybill(after, action, data, now),
+        moved,
+        cleared,
+    )
+
+
+def _opened(
+    stored: Sequence[dl.Deadline], status: Status, claim: Claim, policy: Policy, now: datetime
+) -> list[dl.Deadline]:
+    before = {d.kind: d.instance for d in stored}
+    return [
+        replace(dl.open_deadline(kind, policy, now, urgent=claim.urgent), instance=before.get(kind, 0) + 1)
+        for kind in dl.deadlines_for(status, claim.claim_type)
+    ]
+
+
+def _facts(
+    claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The claim fields an action sets, and what its timeline entry records."""
+    action = moved.action
+    facts: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    if isinstance(data, ShipmentInput) and data.carrier and data.waybill:
+        fee = data.fee_fen if action is Action.SHIP_RETURN else None
+        shipment = Shipment(carrier=data.carrier, waybill=data.waybill, at=now, fee_fen=fee)
+        facts["return_shipment" if action is Action.SHIP_RETURN else "outbound_shipment"] = shipment
+        if fee is not None:
+            details["fee_fen"] = fee
+        details.update(carrier=data.carrier, waybill=data.waybill)
+    if moved.target is Status.AWAITING_RETURN_SHIPMENT and moved.changes_status:
+        # The return authorisation: RMA number, where to send the goods, who pays the shipping.
+        reopens = claim.reopen_count + (1 if action is Action.REOPEN else 0)
+        given = data.return_address if isinstance(data, Approval) else None
+        facts["rma_number"] = rma_number(claim.claim_id, reopens)
+        facts["return_address"] = str(given or policy.return_address)
+        details.update(rma_number=facts["rma_number"], shipping_payer=claim.shipping_payer.value)
+    if isinstance(data, RefundPaid) and data.refund:
+        details["refund"] = dict(data.refund)
+    if isinstance(data, RefundFailure) and data.failure:
+        details["failure"] = data.failure
+    if isinstance(data, QuoteInput):
+        facts["quote_fen"] = details["quote_fen"] = data.quote_fen
+    if isinstance(data, InspectionInput):
+        if data.liability:
+            facts["liability"] = details["liability"] = data.liability
+        if data.findings:
+            details["findings"] = data.findings
+    if isinstance(data, RulingInput):
+        facts.update(_ruling(claim, data))
+        details.update(refund_fen=facts["refund_fen"], payer=facts["refund_payer"])
+    if moved.target is Status.AWAITING_REFUND and moved.changes_status:
+        facts["refund_seq"] = claim.refund_seq + 1  # each refund attempt has its own idempotency key
+    if action is Action.DISPUTE:
+        facts["escalation_level"] = EscalationLevel.MEDIATION
+    if action is Action.ESCALATE:
+        facts["escalation_level"] = claim.escalation_level.next()
+        details["escalation_level"] = facts["escalation_level"].value
+    if action is Action.REOPEN:
+        facts["reopen_count"] = claim.reopen_count + 1
+    if isinstance(data, RatingInput):
+        if claim.rating:
+            raise AlreadyRated("this claim has already been rated")
+        facts["rating"] = dict(data.rating)
+        details["rating"] = dict(data.rating)
+    if isinstance(data, Reasoned) and data.reason:
+        details["reason"] = data.reason
+    return facts, details
+
+
+def _ruling(claim: Claim, ruling: RulingInput) -> dict[str, Any]:
+    """A ruling may refund less than the claimed amount, never more."""
+    refund_fen = claim.amount_fen if ruling.refund_fen is None else ruling.refund_fen
+    if refund_fen > claim.amount_fen:
+        raise DomainError(
+            "a ruling cannot refund more than the claimed amount",
+            code="refund_exceeds_claim",
+            details={"amount_fen": claim.amount_fen},
+        )
+    return {"refund_fen": refund_fen, "refund_payer": ruling.payer}
+
+
+def _extend(open_now: list[dl.Deadline], data: ExtensionInput, now: datetime) -> list[dl.Deadline]:
+    """Extend the merchant's open deadline(s) of the current stage (or the one named)."""
+    targets = [
+        d for d in open_now if d.owner is Role.MERCHANT and (data.deadline is None or d.kind is data.deadline)
+    ]
+    if not targets:
+        raise DomainError("no open merchant deadline to extend", code="no_deadline_to_extend")
+    return [dl.extend(d, data.due_at, data.reason, at=now) for d in targets]
+
+
+def _waybill(claim: Claim, action: Action, data: ActionInput, now: datetime) -> WaybillRegistration | None:
+    if not (isinstance(data, ShipmentInput) and data.carrier and data.waybill):
+        return None
+    direction = "return" if action is Action.SHIP_RETURN else "outbound"
+    return WaybillRegistration(data.carrier, data.waybill, claim.claim_id, direction, now)
+
+
+# --------------------------------------------------------------------------- runs parked for ops
+
+
+def park(claim: Claim, token: str, failure: str, now: datetime) -> Change:
+    """An unexpected failure: the run waits for ops with its token on the claim; the status stays."""
+    after = replace(
+        claim,
+        task_token=token,
+        task_stage=PARKED,
+        parked_reason=failure,
+        updated_at=now,
+        version=claim.version + 1,
+    )
+    entry = _entry(
+        after, Actor.system("workflow"), PARK_ACTION, claim.status, now, details={"failure": failure}
+    )
+    return Change(after, entry, claim.version)
+
+
+def resume(claim: Claim, actor: Actor, now: datetime) -> Change:
+    """Ops let a parked run go on from the claim's status; a claim not parked is refused."""
+    if claim.task_stage != PARKED or not claim.task_token:
+        raise NotParked("the claim's run is not parked", details={"claim_id": claim.claim_id})
+    after = replace(
+        claim, task_token=None, task_stage=None, parked_reason=None, updated_at=now, version=claim.version + 1
+    )
+    details = {"parked_for": claim.parked_reason or "unknown"}
+    entry = _entry(after, actor, RESUME_ACTION, claim.status, now, details=details)
+    return Change(after, entry, claim.version, cleared_task_token=claim.task_token)
+
+
+# --------------------------------------------------------------------------- scorecard
+
+
+def scorecard_counts(moved: Transition) -> Mapping[str, int]:
+    """What a transition adds to the merchant's day counters."""
+    counts: dict[str, int] = {}
+    if moved.changes_status and moved.target is Status.CLOSED:
+        counts["claims_closed"] = 1
+        if moved.outcome is Outcome.REFUNDED:
+            counts["refunds"] = 1
+    if moved.action is Action.DISPUTE:
+        counts["disputes"] = 1
+    if moved.action is Action.ESCALATE:
+        counts["escalations"] = 1
+    return counts

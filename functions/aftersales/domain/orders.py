@@ -1,0 +1,16 @@
+"""What makes an order's facts acceptable before any claim is judged against them."""
+
+from __future__ import annotations
+
+from .errors import InvalidOrder
+from .model import Order
+
+
+def check_order(order: Order) -> Order:
+    """``order`` if its facts hold together: unique line ids, never delivered before it was paid."""
+    line_ids = [line.line_id for line in order.lines]
+    if len(set(line_ids)) != len(line_ids):
+        raise InvalidOrder("order line ids must be unique", code="duplicate_line_id")
+    if order.delivered_at is not None and order.delivered_at < order.paid_at:
+        raise InvalidOrder("an order cannot be delivered before it is paid", code="delivered_before_paid")
+    return order
