@@ -91,3 +91,74 @@ def test_every_lapse_is_an_action_the_system_may_take_in_that_stage(
 def test_every_automatic_outcome_has_an_action() -> None:
     automatic = set(OnExpiry) - {OnExpiry.ESCALATE, OnExpiry.REMIND}
     assert set(sla.AUTOMATIC_ACTIONS) == automatic
+
+
+# --------------------------------------------------------------------------- what a lapse calls for
+
+REVIEW = dl.open_deadline(DeadlineKind.REVIEW_DECISION, POLICY, START)
+REFUND = dl.open_deadline(DeadlineKind.REFUND, POLICY, START)
+
+
+def test_a_lapse_with_an_automatic_outcome_decides_it_at_once():
+    plan = sla.lapse(
+        REVIEW,
+        POLICY.deadline(REVIEW.kind),
+        REVIEW.due_at + timedelta(seconds=1),
+        next_accrual=None,
+        escalated=False,
+    )
+    assert (plan.step, plan.action) == (sla.Step.DECIDE, Action.AUTO_APPROVE)
+
+
+def test_an_inspection_lapse_waits_for_its_grace_of_charged_days_then_decides():
+    rule = POLICY.deadline(DeadlineKind.INSPECTION)
+    assert rule.act_after_overdue_days == 3
+    day_one = INSPECTION.due_at + timedelta(seconds=1)
+    next_day = INSPECTION.due_at + penalties.PENALTY_DAY
+    plan = sla.lapse(INSPECTION, rule, day_one, next_accrual=next_day, escalated=False)
+    assert (plan.step, plan.come_back_at) == (sla.Step.WAIT, next_day)
+    grace_end = INSPECTION.due_at + 2 * penalties.PENALTY_DAY
+    assert sla.lapse(INSPECTION, rule, day_one, next_accrual=None, escalated=False).come_back_at == grace_end
+    day_three = grace_end + timedelta(seconds=1)
+    plan = sla.lapse(INSPECTION, rule, day_three, next_accrual=None, escalated=False)
+    assert (plan.step, plan.action) == (sla.Step.DECIDE, Action.AUTO_ACCEPT_INSPECTION)
+
+
+def test_an_escalating_lapse_escalates_once_then_comes_back_for_each_penalty_day():
+    rule = POLICY.deadline(DeadlineKind.REFUND)
+    now = REFUND.due_at + timedelta(seconds=1)
+    tomorrow = REFUND.due_at + penalties.PENALTY_DAY
+    first = sla.lapse(REFUND, rule, now, next_accrual=tomorrow, escalated=False)
+    assert (first.step, first.action, first.come_back_at) == (sla.Step.ESCALATE, Action.ESCALATE, tomorrow)
+    again = sla.lapse(REFUND, rule, now, next_accrual=tomorrow, escalated=True)
+    assert (again.step, again.come_back_at) == (sla.Step.WAIT, tomorrow)
+    capped = sla.lapse(REFUND, rule, now, next_accrual=None, escalated=True)
+    assert (capped.step, capped.come_back_at) == (sla.Step.WAIT, None)
+
+
+def test_a_reminder_lapse_only_reminds():
+    visit = dl.open_deadline(DeadlineKind.FOLLOW_UP_VISIT, POLICY, START)
+    assert visit.on_expiry is OnExpiry.REMIND
+    plan = sla.lapse(
+        visit,
+        POLICY.deadline(visit.kind),
+        visit.due_at + timedelta(hours=1),
+        next_accrual=None,
+        escalated=False,
+    )
+    assert plan.step is sla.Step.REMIND
+
+
+def test_charged_days_count_only_this_instance_of_the_deadline():
+    from aftersales.domain.claim import PenaltyDay
+
+    def day(kind, instance, n, fen=65):
+        return PenaltyDay(penalties.penalty_ledger_key(kind, n, instance), kind.value, n, fen, START)
+
+    ledger = [
+        day(DeadlineKind.INSPECTION, 1, 1),
+        day(DeadlineKind.INSPECTION, 1, 2),
+        day(DeadlineKind.REFUND, 1, 1),
+    ]
+    assert sla.charged(INSPECTION, ledger) == (2, 130)
+    assert sla.charged(replace(INSPECTION, instance=2), ledger) == (0, 0)
