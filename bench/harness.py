@@ -72,9 +72,7 @@ def aws(config: Any = None) -> Iterator[None]:
     """moto, with the service table created from the pynamodb models (what the template declares)."""
     with mock_aws(config=config):
         from aftersales.store import default_repository
-        from aftersales.store.models import TableItem
 
         clear_process_caches()
-        default_repository()  # binds the models to the table named by TABLE_NAME
-        TableItem.create_table(wait=True)
+        default_repository().create_table()  # the table named by TABLE_NAME
         yield

@@ -72,11 +72,9 @@ class CallCounter:
 
     @contextmanager
     def hooked(self) -> Iterator[CallCounter]:
-        from aftersales.store.models import ALL_ITEM_CLASSES
+        from aftersales.store import default_repository
 
-        emitters = {
-            id(e): e for e in (c._get_connection().connection.client.meta.events for c in ALL_ITEM_CLASSES)
-        }
+        emitters = {0: default_repository().connection.connection.client.meta.events}
         for emitter in emitters.values():
             emitter.register("before-parameter-build.dynamodb", self.before, unique_id="bench-before")
             emitter.register("after-call.dynamodb", self.after, unique_id="bench-after")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aftersales.process import per_process
 
 
 class Settings(BaseModel):
@@ -34,7 +35,7 @@ def _env(name: str) -> str | None:
     return value if value else None
 
 
-@cache
+@per_process
 def get_settings() -> Settings:
     """The settings of this process, read and validated on first use."""
     raw = {

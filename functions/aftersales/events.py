@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any, Protocol
 
 import boto3
@@ -21,6 +20,7 @@ import boto3
 from aftersales.clock import iso
 from aftersales.config import Settings, get_settings
 from aftersales.observability import logger
+from aftersales.process import per_process
 
 SOURCE = "aftersales"
 MAX_BATCH = 10  # PutEvents accepts at most 10 entries per call
@@ -51,7 +51,7 @@ class RecordingPublisher:
         return [event for event in self.events if event.detail_type == detail_type]
 
 
-@cache
+@per_process
 def _events_client(region: str) -> Any:
     return boto3.client("events", region_name=region)
 

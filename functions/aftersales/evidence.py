@@ -4,7 +4,6 @@ presigned URL; the service only hands out URLs under the buyer's own prefix."""
 from __future__ import annotations
 
 import uuid
-from functools import cache
 from typing import Any
 
 import boto3
@@ -12,9 +11,10 @@ import boto3
 from aftersales import claims
 from aftersales.config import Settings, get_settings
 from aftersales.domain.claim import Actor
+from aftersales.process import per_process
 
 
-@cache
+@per_process
 def _s3(region: str) -> Any:
     return boto3.client("s3", region_name=region)
 

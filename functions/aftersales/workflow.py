@@ -8,7 +8,6 @@ duplicate completion finds the task closed: that is logged and ignored, never an
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import boto3
@@ -16,12 +15,13 @@ from botocore.exceptions import ClientError
 
 from aftersales.config import Settings, get_settings
 from aftersales.observability import logger
+from aftersales.process import per_process
 
 # AWS answers a closed task with TaskTimedOut or TaskDoesNotExist; moto with InvalidToken (docs/moto.md).
 TASK_ALREADY_CLOSED = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken"})
 
 
-@cache
+@per_process
 def _stepfunctions(region: str) -> Any:
     return boto3.client("stepfunctions", region_name=region)
 

@@ -167,14 +167,10 @@ def resolve(
 
 @contextlib.contextmanager
 def repository(target: Target) -> Iterator[Any]:
-    """The service's repository bound to the target's table, unbound again afterwards: the models'
-    binding is process-wide, and the local stack's handlers may share this process (tests)."""
+    """The service's repository on the target's table (its own connection: nothing process-wide)."""
     from aftersales.config import Settings
     from aftersales.store import Repository
-    from aftersales.store.models import ALL_ITEM_CLASSES, TableItem
 
-    keys = ("table_name", "region", "host", "aws_access_key_id", "aws_secret_access_key")
-    saved = {key: getattr(TableItem.Meta, key, None) for key in keys}
     settings = Settings(
         table_name=target.table_name,
         idempotency_table_name="-",  # not read by ops
@@ -183,17 +179,15 @@ def repository(target: Target) -> Iterator[Any]:
         dynamodb_endpoint=target.endpoint_url,
         due_shards=target.due_shards,
     )
-    try:
-        repo = Repository(settings)
-        if target.local:
-            TableItem.Meta.aws_access_key_id = LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]  # type: ignore[attr-defined]
-            TableItem.Meta.aws_secret_access_key = LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]  # type: ignore[attr-defined]
-        yield repo
-    finally:
-        for key, value in saved.items():
-            setattr(TableItem.Meta, key, value)
-        for model in ALL_ITEM_CLASSES:
-            model._connection = None
+    credentials = (
+        {
+            "access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+        if target.local
+        else {}
+    )
+    yield Repository(settings, **credentials)
 
 
 # --- what the commands gather ----------------------------------------------------------------------

@@ -184,10 +184,8 @@ def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _clear_process_caches()
     with mock_aws():
         from aftersales.store import default_repository
-        from aftersales.store.models import TableItem
 
-        default_repository()  # binds the models to the test table
-        TableItem.create_table(wait=True)
+        default_repository().create_table()
         boto3.client("dynamodb").create_table(
             TableName="aftersales-idempotency-test",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

@@ -520,7 +520,7 @@ def test_a_run_stops_within_its_budget_and_the_next_continues(world: World) -> N
 
 
 def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> None:
-    from aftersales.store.models import ALL_ITEM_CLASSES, ClaimItem
+    from aftersales.store.models import ClaimItem
 
     policy = default_policy()
     shards = world.repo.settings.due_shards
@@ -549,10 +549,9 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
         key = f"{calls[-1][0]}:{calls[-1][1]}"
         items[key] = items.get(key, 0) + len(parsed.get("Items", []))
 
-    for cls in ALL_ITEM_CLASSES:
-        events = cls._get_connection().connection.client.meta.events
-        events.register("before-parameter-build.dynamodb", before)
-        events.register("after-call.dynamodb", after)
+    events = world.repo.connection.connection.client.meta.events
+    events.register("before-parameter-build.dynamodb", before)
+    events.register("after-call.dynamodb", after)
 
     report = world.tick(now)
 

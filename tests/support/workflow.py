@@ -52,10 +52,8 @@ def claim_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     clear_process_caches()
     with mock_aws(config=MOTO_CONFIG):
         from aftersales.store import default_repository
-        from aftersales.store.models import TableItem
 
-        default_repository()  # binds the models to the test table
-        TableItem.create_table(wait=True)
+        default_repository().create_table()
         boto3.client("dynamodb").create_table(
             TableName=ENV["IDEMPOTENCY_TABLE_NAME"],
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -13,9 +12,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from aftersales.config import Settings, get_settings
+from aftersales.process import per_process
 
 
-@cache
+@per_process
 def _persistence(settings: Settings) -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
     config = IdempotencyConfig(

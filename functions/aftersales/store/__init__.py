@@ -8,7 +8,6 @@ from .repository import (
     Repository,
     VersionConflict,
     WaybillInUse,
-    bind_table,
     default_repository,
 )
 
@@ -20,6 +19,5 @@ __all__ = [
     "Repository",
     "VersionConflict",
     "WaybillInUse",
-    "bind_table",
     "default_repository",
 ]

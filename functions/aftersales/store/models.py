@@ -19,6 +19,9 @@ GSIs:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from pynamodb.attributes import (
@@ -29,6 +32,16 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
+)
+from pynamodb.connection import TableConnection
+from pynamodb.connection.base import MetaTable
+from pynamodb.constants import (
+    ATTR_DEFINITIONS,
+    GLOBAL_SECONDARY_INDEXES,
+    INDEX_NAME,
+    KEY_SCHEMA,
+    LOCAL_SECONDARY_INDEXES,
+    TABLE_NAME,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -77,8 +90,24 @@ class DueIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-ca
     due_at = UnicodeAttribute(range_key=True)
 
 
+# The table the models talk to in this context: set by the ``Repository`` performing the operation
+# (``bound``), so two repositories on two tables (ops reading a deployed stack, tests) never share one.
+_CONNECTION: ContextVar[TableConnection | None] = ContextVar("aftersales_table", default=None)
+
+
+@contextmanager
+def bound(connection: TableConnection) -> Iterator[None]:
+    """Model operations in this block go to ``connection``'s table."""
+    token = _CONNECTION.set(connection)
+    try:
+        yield
+    finally:
+        _CONNECTION.reset(token)
+
+
 class TableItem(Model):
-    """Every item of the table. ``Meta.table_name``/``region``/``host`` are bound by ``store.bind_table``."""
+    """Every item of the table. Which table: the one ``bound`` in this context, else the process's
+    default repository's (a Lambda has one table); never a class-wide setting."""
 
     class Meta:
         table_name = "aftersales"
@@ -100,6 +129,48 @@ class TableItem(Model):
     buyer_index = BuyerIndex()
     merchant_index = MerchantIndex()
     due_index = DueIndex()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = _CONNECTION.get()
+        if connection is None:
+            from .repository import default_repository  # the store's own default, built once
+
+            connection = default_repository().connection
+        return connection
+
+
+def table_connection(
+    table_name: str,
+    *,
+    region: str,
+    host: str | None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+) -> TableConnection:
+    """A connection to ``table_name`` that knows the single table's keys and indexes (as pynamodb
+    builds for a model's own table)."""
+    schema = TableItem._get_schema()
+    meta = MetaTable(
+        {
+            TABLE_NAME: table_name,
+            KEY_SCHEMA: schema["key_schema"],
+            ATTR_DEFINITIONS: schema["attribute_definitions"],
+            GLOBAL_SECONDARY_INDEXES: [
+                {INDEX_NAME: index["index_name"], KEY_SCHEMA: index["key_schema"]}
+                for index in schema["global_secondary_indexes"]
+            ],
+            LOCAL_SECONDARY_INDEXES: [],
+        }
+    )
+    return TableConnection(
+        table_name,
+        region=region,
+        host=host,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        meta_table=meta,
+    )
 
 
 class OrderLineMap(MapAttribute[str, Any]):
@@ -264,18 +335,3 @@ class MerchantStatItem(TableItem, discriminator="merchant_stat"):
     refunds = NumberAttribute(default=0)
     disputes = NumberAttribute(default=0)
     escalations = NumberAttribute(default=0)
-
-
-ALL_ITEM_CLASSES: tuple[type[TableItem], ...] = (
-    TableItem,
-    OrderItem,
-    ClaimRefItem,
-    ClaimItem,
-    TimelineItem,
-    DeadlineItem,
-    PenaltyDayItem,
-    WaybillItem,
-    RefundItem,
-    SandboxControlItem,
-    MerchantStatItem,
-)

@@ -8,11 +8,12 @@ nothing; the caller re-reads and re-decides (``aftersales.claims``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -22,6 +23,7 @@ from aftersales.config import Settings, get_settings
 from aftersales.domain.changes import Change
 from aftersales.domain.model import Order
 from aftersales.domain.penalties import PenaltyAccrual
+from aftersales.process import per_process
 from aftersales.service_errors import Conflict
 
 from .cursor import decode_cursor, encode_cursor
@@ -34,7 +36,6 @@ from .mapping import (
     waybill_to_item,
 )
 from .models import (
-    ALL_ITEM_CLASSES,
     ClaimItem,
     ClaimRefItem,
     DeadlineItem,
@@ -44,10 +45,15 @@ from .models import (
     TableItem,
     TimelineItem,
     WaybillItem,
+    bound,
     claim_pk,
     order_pk,
+    table_connection,
     waybill_pk,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class VersionConflict(Exception):
@@ -97,22 +103,49 @@ class Page:
     cursor: str | None
 
 
-def bind_table(settings: Settings) -> None:
-    """Point every model at the configured table (and endpoint, for the local stack)."""
-    TableItem.Meta.table_name = settings.table_name
-    TableItem.Meta.region = settings.region
-    TableItem.Meta.host = settings.dynamodb_endpoint  # type: ignore[attr-defined]
-    for model in ALL_ITEM_CLASSES:
-        model._connection = None  # reconnect with the new settings on next use
+def _on_own_table(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a repository method with the models bound to that repository's table."""
+
+    @wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        repo = args[0]
+        assert isinstance(repo, Repository)
+        with repo.bound():
+            return method(*args, **kwargs)
+
+    return run
 
 
 class Repository:
-    def __init__(self, settings: Settings):
+    """The single table of ``settings`` (and its endpoint: the local stack's, or AWS's). Each instance
+    has its own connection; model operations inside its methods go to its table only."""
+
+    def __init__(
+        self, settings: Settings, *, access_key_id: str | None = None, secret_access_key: str | None = None
+    ):
         self.settings = settings
-        bind_table(settings)
+        self.connection = table_connection(
+            settings.table_name,
+            region=settings.region,
+            host=settings.dynamodb_endpoint,
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
+        )
+
+    @contextmanager
+    def bound(self) -> Iterator[None]:
+        """Model operations in this block go to this repository's table (tools, tests, the sandbox)."""
+        with bound(self.connection):
+            yield
+
+    def create_table(self) -> None:
+        """Create the single table with its indexes (tests, benchmarks; the template does it on AWS)."""
+        with self.bound():
+            TableItem.create_table(wait=True)
 
     # ----------------------------------------------------------------- orders
 
+    @_on_own_table
     def get_order(self, order_id: str) -> OrderRecord | None:
         """The order and the claims already made on it, read consistently."""
         order: OrderItem | None = None
@@ -124,6 +157,7 @@ class Repository:
                 refs.append(item)
         return OrderRecord(order, refs) if order else None
 
+    @_on_own_table
     def put_order(self, order: Order, *, source: str, now: datetime) -> OrderItem:
         """Create or replace an order's trusted facts (the claims on it stay)."""
         for _ in range(3):
@@ -142,11 +176,13 @@ class Repository:
 
     # ----------------------------------------------------------------- claims
 
+    @_on_own_table
     def get_claim(self, claim_id: str) -> ClaimItem | None:
         for item in ClaimItem.query(claim_pk(claim_id), ClaimItem.sk == "CLAIM", consistent_read=True):
             return item
         return None
 
+    @_on_own_table
     def get_claim_record(self, claim_id: str) -> ClaimRecord | None:
         """Claim, timeline (oldest first), deadlines and penalty days in one consistent Query."""
         claim: ClaimItem | None = None
@@ -164,13 +200,23 @@ class Repository:
                 penalties.append(item)
         return ClaimRecord(claim, timeline, deadlines, penalties) if claim else None
 
+    @_on_own_table
     def get_claims(self, claim_ids: Iterable[str]) -> list[ClaimItem]:
+        """Claims by id, in the order asked, missing ones left out (BatchGetItem, 100 keys a call)."""
         wanted = list(dict.fromkeys(claim_ids))
-        found = {
-            item.claim_id: item for item in ClaimItem.batch_get([(claim_pk(c), "CLAIM") for c in wanted])
-        }
+        found: dict[str, ClaimItem] = {}
+        table = self.settings.table_name
+        for start in range(0, len(wanted), 100):
+            keys: list[Any] = [{"pk": claim_pk(c), "sk": "CLAIM"} for c in wanted[start : start + 100]]
+            while keys:
+                answer = self.connection.batch_get_item(keys)
+                for raw in answer.get("Responses", {}).get(table, []):
+                    item = ClaimItem.from_raw_data(raw)
+                    found[item.claim_id] = item
+                keys = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         return [found[claim_id] for claim_id in wanted if claim_id in found]
 
+    @_on_own_table
     def commit_change(
         self,
         change: Change,
@@ -201,6 +247,7 @@ class Repository:
             )
         )
 
+    @_on_own_table
     def commit(self, write: ClaimWrite) -> None:
         """Write one claim change atomically. ``VersionConflict``: lost a race, nothing written;
         ``WaybillInUse``: the waybill is registered to another claim."""
@@ -238,6 +285,7 @@ class Repository:
                 raise VersionConflict(str(codes)) from exc
             raise
 
+    @_on_own_table
     def save_task_token(self, claim_id: str, token: str, stage: str) -> bool:
         """Store the waiting workflow's callback token on the claim, if the claim is still in ``stage``.
 
@@ -257,6 +305,7 @@ class Repository:
                     raise
         raise Conflict("the claim kept changing while its task token was stored")
 
+    @_on_own_table
     def record_penalty_day(self, claim: ClaimItem, accrual: PenaltyAccrual, kind: str, now: datetime) -> bool:
         """Write one overdue day once (condition: not exists) and add it to the claim's total.
 
@@ -286,6 +335,7 @@ class Repository:
             raise
         return True
 
+    @_on_own_table
     def reindex_deadline(
         self, item: DeadlineItem, *, read_due_at: str, due_at: datetime | None, met_at: datetime | None = None
     ) -> bool:
@@ -309,6 +359,7 @@ class Repository:
             raise
         return True
 
+    @_on_own_table
     def waybill(self, carrier: str, waybill: str) -> WaybillItem | None:
         """The claim a parcel belongs to (carrier events look it up)."""
         for item in WaybillItem.query(waybill_pk(carrier, waybill), consistent_read=True):
@@ -317,6 +368,7 @@ class Repository:
 
     # ----------------------------------------------------------------- listings
 
+    @_on_own_table
     def list_buyer_claims(self, buyer_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page:
         """A buyer's claims, newest first, optionally of one status."""
         partition = f"BUYER#{buyer_id}"
@@ -330,6 +382,7 @@ class Repository:
         )
         return self._page(results, limit)
 
+    @_on_own_table
     def list_merchant_claims(
         self, merchant_id: str, *, status: str | None, cursor: str | None, limit: int
     ) -> Page:
@@ -346,11 +399,13 @@ class Repository:
         last = results.last_evaluated_key if len(claims) >= limit else None
         return Page(claims, encode_cursor(last))
 
+    @_on_own_table
     def deadlines_due(self, shard: int, now: datetime, *, limit: int = 100) -> list[DeadlineItem]:
         """Open deadlines of one due-index shard that are due at ``now``, earliest first (sla_tick)."""
         results = TableItem.due_index.query(f"due#{shard}", TableItem.due_at <= iso(now), limit=limit)
         return [item for item in results if isinstance(item, DeadlineItem)]
 
+    @_on_own_table
     def overdue_deadlines(self, now: datetime, *, limit: int) -> list[DeadlineItem]:
         """Due deadlines across every shard, earliest first."""
         found: list[DeadlineItem] = []
@@ -360,6 +415,7 @@ class Repository:
 
     # ----------------------------------------------------------------- merchant stats
 
+    @_on_own_table
     def increment_merchant_stats(self, merchant_id: str, day: date, counters: Mapping[str, int]) -> None:
         """Atomic ADD of scorecard counters for one merchant and day (creates the day's item)."""
         actions: list[Any] = [
@@ -370,6 +426,7 @@ class Repository:
         actions += [getattr(MerchantStatItem, name).add(amount) for name, amount in counters.items()]
         MerchantStatItem(f"MERCHANT#{merchant_id}", f"STAT#{day.isoformat()}").update(actions=actions)
 
+    @_on_own_table
     def merchant_stats(self, merchant_id: str, day: date) -> MerchantStatItem | None:
         for item in MerchantStatItem.query(f"MERCHANT#{merchant_id}", MerchantStatItem.sk == f"STAT#{day}"):
             return item
@@ -385,7 +442,7 @@ def _is_condition_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-@cache
+@per_process
 def _repository(settings: Settings) -> Repository:
     return Repository(settings)
 
