@@ -13,12 +13,12 @@ from typing import Any
 
 from moto import mock_aws
 
-from infra.local.workflow import clear_process_caches
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 if str(FUNCTIONS_DIR) not in sys.path:  # the handlers' packages (review.app, ...), as pytest's pythonpath
     sys.path.insert(0, str(FUNCTIONS_DIR))
+
+from aftersales.process import reset_process_state  # noqa: E402  (after the path above)
 
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -54,13 +54,13 @@ def environment(extra: Mapping[str, str] | None = None) -> Iterator[None]:
         os.environ.update(ENV)
         os.environ["AFTERSALES_CLOCK_FILE"] = str(Path(tmp) / "clock")
         os.environ.update(extra or {})
-        clear_process_caches()
+        reset_process_state()
         try:
             yield
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            clear_process_caches()
+            reset_process_state()
 
 
 def set_clock(at: datetime) -> None:
@@ -73,6 +73,6 @@ def aws(config: Any = None) -> Iterator[None]:
     with mock_aws(config=config):
         from aftersales.store import default_repository
 
-        clear_process_caches()
+        reset_process_state()
         default_repository().create_table()  # the table named by TABLE_NAME
         yield

@@ -188,12 +188,12 @@ def run() -> dict[str, Any]:
     with environment(), aws(MOTO_CONFIG):
         import os
 
-        from infra.local.workflow import clear_process_caches
+        from aftersales.process import reset_process_state
 
         set_clock(START)
         sfn = boto3.client("stepfunctions")
         os.environ["STATE_MACHINE_ARN"] = create_claim_state_machine(sfn)
-        clear_process_caches()
+        reset_process_state()
         with inprocess_lambdas(handlers()) as lambdas:
             wf = ClaimWorkflow(sfn, os.environ["STATE_MACHINE_ARN"], lambdas)
             rows = [_measure(wf, story) for story in STORIES]

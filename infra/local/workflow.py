@@ -103,17 +103,6 @@ def poll(probe: Callable[[], T | None], *, what: str, timeout: float = POLL_TIME
         time.sleep(0.05)  # a tick: the run advances in its own thread meanwhile
 
 
-def clear_process_caches() -> None:
-    """Settings and clients are built once per process (cold start); each test is a fresh process."""
-    from aftersales import workflow
-    from aftersales.config import get_settings
-    from aftersales.store import repository
-
-    get_settings.cache_clear()
-    repository._repository.cache_clear()
-    workflow._stepfunctions.cache_clear()
-
-
 @dataclass
 class ClaimWorkflow:
     """Handles on a running workflow stack; callers drive claims through ``aftersales.claims``."""

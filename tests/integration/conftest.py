@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aftersales.process import reset_process_state
 from moto import mock_aws
 
 from tests.events.builder import http_event
@@ -181,7 +182,7 @@ def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     for name in ("STATE_MACHINE_ARN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
-    _clear_process_caches()
+    reset_process_state()  # each test is a fresh cold start
     with mock_aws():
         from aftersales.store import default_repository
 
@@ -194,21 +195,7 @@ def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         )
         boto3.client("s3").create_bucket(Bucket="aftersales-evidence-test")
         yield
-    _clear_process_caches()
-
-
-def _clear_process_caches() -> None:
-    """Settings and clients are built once per process (cold start); each test is a fresh process."""
-    from aftersales import evidence, workflow
-    from aftersales.api import idempotency
-    from aftersales.config import get_settings
-    from aftersales.store import repository
-
-    get_settings.cache_clear()
-    repository._repository.cache_clear()
-    workflow._stepfunctions.cache_clear()
-    evidence._s3.cache_clear()
-    idempotency._persistence.cache_clear()
+    reset_process_state()  # each test is a fresh cold start
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aftersales.process import reset_process_state
 from moto import mock_aws
 
 from infra.local.lambda_dispatch import inprocess_lambdas
 from infra.local.workflow import (
     MOTO_CONFIG,
     ClaimWorkflow,
-    clear_process_caches,
     create_claim_state_machine,
     handlers,
 )
@@ -49,7 +49,7 @@ def claim_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     clock_file = tmp_path / "clock"
     clock_file.write_text(START.isoformat().replace("+00:00", "Z"))
     monkeypatch.setenv("AFTERSALES_CLOCK_FILE", str(clock_file))
-    clear_process_caches()
+    reset_process_state()
     with mock_aws(config=MOTO_CONFIG):
         from aftersales.store import default_repository
 
@@ -63,10 +63,10 @@ def claim_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         sfn = boto3.client("stepfunctions")
         arn = create_claim_state_machine(sfn)
         monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-        clear_process_caches()
+        reset_process_state()
         with inprocess_lambdas(handlers()) as lambdas:
             yield ClaimWorkflow(sfn, arn, lambdas)
-    clear_process_caches()
+    reset_process_state()
 
 
 def timeline(claim_id: str) -> list[tuple[str, str, str]]:
