@@ -188,58 +188,108 @@ def _opened(
     ]
 
 
-def _facts(
-    claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The claim fields an action sets, and what its timeline entry records."""
-    action = moved.action
+Effect = tuple[dict[str, Any], dict[str, Any]]  # (claim fields set, timeline details recorded)
+
+
+def _facts(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    """The claim fields an action sets, and what its timeline entry records: every effect's, merged."""
     facts: dict[str, Any] = {}
     details: dict[str, Any] = {}
-    if isinstance(data, ShipmentInput) and data.carrier and data.waybill:
-        fee = data.fee_fen if action is Action.SHIP_RETURN else None
-        shipment = Shipment(carrier=data.carrier, waybill=data.waybill, at=now, fee_fen=fee)
-        facts["return_shipment" if action is Action.SHIP_RETURN else "outbound_shipment"] = shipment
-        if fee is not None:
-            details["fee_fen"] = fee
-        details.update(carrier=data.carrier, waybill=data.waybill)
-    if moved.target is Status.AWAITING_RETURN_SHIPMENT and moved.changes_status:
-        # The return authorisation: RMA number, where to send the goods, who pays the shipping.
-        reopens = claim.reopen_count + (1 if action is Action.REOPEN else 0)
-        given = data.return_address if isinstance(data, Approval) else None
-        facts["rma_number"] = rma_number(claim.claim_id, reopens)
-        facts["return_address"] = str(given or policy.return_address)
-        details.update(rma_number=facts["rma_number"], shipping_payer=claim.shipping_payer.value)
-    if isinstance(data, RefundPaid) and data.refund:
-        details["refund"] = dict(data.refund)
-    if isinstance(data, RefundFailure) and data.failure:
-        details["failure"] = data.failure
-    if isinstance(data, QuoteInput):
-        facts["quote_fen"] = details["quote_fen"] = data.quote_fen
-    if isinstance(data, InspectionInput):
-        if data.liability:
-            facts["liability"] = details["liability"] = data.liability
-        if data.findings:
-            details["findings"] = data.findings
-    if isinstance(data, RulingInput):
-        facts.update(_ruling(claim, data))
-        details.update(refund_fen=facts["refund_fen"], payer=facts["refund_payer"])
-    if moved.target is Status.AWAITING_REFUND and moved.changes_status:
-        facts["refund_seq"] = claim.refund_seq + 1  # each refund attempt has its own idempotency key
-    if action is Action.DISPUTE:
-        facts["escalation_level"] = EscalationLevel.MEDIATION
-    if action is Action.ESCALATE:
-        facts["escalation_level"] = claim.escalation_level.next()
-        details["escalation_level"] = facts["escalation_level"].value
-    if action is Action.REOPEN:
-        facts["reopen_count"] = claim.reopen_count + 1
-    if isinstance(data, RatingInput):
-        if claim.rating:
-            raise AlreadyRated("this claim has already been rated")
-        facts["rating"] = dict(data.rating)
-        details["rating"] = dict(data.rating)
-    if isinstance(data, Reasoned) and data.reason:
-        details["reason"] = data.reason
+    for effect in _EFFECTS:
+        set_, recorded = effect(claim, moved, data, policy, now)
+        facts.update(set_)
+        details.update(recorded)
     return facts, details
+
+
+def _shipment(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    if not (isinstance(data, ShipmentInput) and data.carrier and data.waybill):
+        return {}, {}
+    returning = moved.action is Action.SHIP_RETURN
+    fee = data.fee_fen if returning else None  # only the buyer's return shipping is reimbursed
+    shipment = Shipment(carrier=data.carrier, waybill=data.waybill, at=now, fee_fen=fee)
+    details: dict[str, Any] = {} if fee is None else {"fee_fen": fee}
+    details.update(carrier=data.carrier, waybill=data.waybill)
+    return {"return_shipment" if returning else "outbound_shipment": shipment}, details
+
+
+def _return_authorisation(
+    claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime
+) -> Effect:
+    """Entering a return leg issues the RMA number, where to send the goods, who pays the shipping."""
+    if not (moved.target is Status.AWAITING_RETURN_SHIPMENT and moved.changes_status):
+        return {}, {}
+    reopens = claim.reopen_count + (1 if moved.action is Action.REOPEN else 0)
+    given = data.return_address if isinstance(data, Approval) else None
+    rma = rma_number(claim.claim_id, reopens)
+    facts = {"rma_number": rma, "return_address": str(given or policy.return_address)}
+    return facts, {"rma_number": rma, "shipping_payer": claim.shipping_payer.value}
+
+
+def _recorded(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    """What an input brings for the timeline only, or for a claim field of the same name."""
+    if isinstance(data, RefundPaid) and data.refund:
+        return {}, {"refund": dict(data.refund)}
+    if isinstance(data, RefundFailure) and data.failure:
+        return {}, {"failure": data.failure}
+    if isinstance(data, QuoteInput):
+        return {"quote_fen": data.quote_fen}, {"quote_fen": data.quote_fen}
+    if isinstance(data, InspectionInput):
+        liability = {"liability": data.liability} if data.liability else {}
+        return liability, {**liability, **({"findings": data.findings} if data.findings else {})}
+    if isinstance(data, Reasoned) and data.reason:
+        return {}, {"reason": data.reason}
+    return {}, {}
+
+
+def _ruled(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    if not isinstance(data, RulingInput):
+        return {}, {}
+    ruled = _ruling(claim, data)
+    return ruled, {"refund_fen": ruled["refund_fen"], "payer": ruled["refund_payer"]}
+
+
+def _refund_attempt(
+    claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime
+) -> Effect:
+    """Each refund attempt has its own sequence number (its gateway idempotency key)."""
+    if moved.target is Status.AWAITING_REFUND and moved.changes_status:
+        return {"refund_seq": claim.refund_seq + 1}, {}
+    return {}, {}
+
+
+def _ladder(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    """A dispute goes to platform mediation; an escalation climbs one step (POLICY §6)."""
+    if moved.action is Action.DISPUTE:
+        return {"escalation_level": EscalationLevel.MEDIATION}, {}
+    if moved.action is Action.ESCALATE:
+        level = claim.escalation_level.next()
+        return {"escalation_level": level}, {"escalation_level": level.value}
+    return {}, {}
+
+
+def _reopened(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    return ({"reopen_count": claim.reopen_count + 1}, {}) if moved.action is Action.REOPEN else ({}, {})
+
+
+def _rated(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    if not isinstance(data, RatingInput):
+        return {}, {}
+    if claim.rating:
+        raise AlreadyRated("this claim has already been rated")
+    return {"rating": dict(data.rating)}, {"rating": dict(data.rating)}
+
+
+_EFFECTS = (
+    _shipment,
+    _return_authorisation,
+    _recorded,
+    _ruled,
+    _refund_attempt,
+    _ladder,
+    _reopened,
+    _rated,
+)
 
 
 def _ruling(claim: Claim, ruling: RulingInput) -> dict[str, Any]:
