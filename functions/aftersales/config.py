@@ -23,7 +23,6 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     evidence_url_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
-    page_size: int = Field(default=20, ge=1, le=100)
 
 
 class ConfigurationError(RuntimeError):

@@ -31,10 +31,10 @@ from aftersales.domain import deadlines as dl
 from aftersales.domain import penalties
 from aftersales.domain import sla as rules
 from aftersales.domain.actions import ActionInput
-from aftersales.domain.claim import Actor
+from aftersales.domain.claim import Actor, Claim
 from aftersales.domain.errors import IllegalTransition
 from aftersales.domain.model import Action, ClaimType, Status
-from aftersales.domain.policy import DeadlineKind
+from aftersales.domain.policy import DeadlineKind, Policy
 from aftersales.domain.sla import Step
 from aftersales.events import Event, Publisher, event
 from aftersales.observability import logger
@@ -46,6 +46,7 @@ from aftersales.store.models import DeadlineItem
 ACTOR = Actor.system("sla_tick")
 PAGE_SIZE = 100  # due entries read per query; a shard with more is queried again after handling these
 EVENT_BATCH = 10
+PolicyOf = Callable[[Claim], Policy]
 
 
 @dataclass
@@ -90,8 +91,10 @@ def run_tick(
     repo: Repository,
     publisher: Publisher,
     budget: Callable[[], float] | None = None,
+    policies: PolicyOf = claims.policy_for,
 ) -> TickReport:
-    """Handle every deadline due at ``now`` while ``budget()`` (seconds left) stays positive.
+    """Handle every deadline due at ``now`` while ``budget()`` (seconds left) stays positive, under
+    the policy ``policies`` gives each claim (the one it was opened under).
 
     Shards are visited starting from one that rotates with the minute, so a run cut short by its budget
     does not always leave the same shards for later.
@@ -103,7 +106,7 @@ def run_tick(
     try:
         for offset in range(shards):
             shard = (first + offset) % shards
-            if not _drain_shard(shard, now, repo, report, outbox, publisher, budget):
+            if not _drain_shard(shard, now, repo, report, outbox, publisher, budget, policies):
                 report.complete = False
                 break
     finally:
@@ -124,6 +127,7 @@ def _drain_shard(
     outbox: list[Event],
     publisher: Publisher,
     budget: Callable[[], float] | None,
+    policies: PolicyOf,
 ) -> bool:
     """Handle one shard's due deadlines, a page at a time. False when the budget ran out."""
     seen: set[tuple[str, str]] = set()
@@ -138,7 +142,7 @@ def _drain_shard(
             seen.add((item.claim_id, item.kind))
             report.due += 1
             try:
-                outbox.extend(handle_due(item, now, repo, report))
+                outbox.extend(handle_due(item, now, repo, report, policies))
             except Exception:
                 # One broken claim must not hold up the rest; it stays due and is retried next run.
                 report.errors += 1
@@ -163,7 +167,9 @@ def _flush(publisher: Publisher, outbox: list[Event]) -> None:
 # --------------------------------------------------------------------------- one due deadline
 
 
-def handle_due(item: DeadlineItem, now: datetime, repo: Repository, report: TickReport) -> list[Event]:
+def handle_due(
+    item: DeadlineItem, now: datetime, repo: Repository, report: TickReport, policies: PolicyOf
+) -> list[Event]:
     """Act on one due-index entry (possibly stale: it is re-read consistently first). Returns the events
     of the changes this call committed."""
     record = repo.get_claim_record(item.claim_id)
@@ -190,7 +196,7 @@ def handle_due(item: DeadlineItem, now: datetime, repo: Repository, report: Tick
     if not dl.is_overdue(deadline, now):
         report.skipped += 1  # due exactly now: overdue from the next instant, the next run
         return []
-    return _handle_overdue(record, stored, deadline, now, repo, report)
+    return _handle_overdue(record, stored, deadline, now, repo, report, policies)
 
 
 def _handle_overdue(
@@ -200,10 +206,11 @@ def _handle_overdue(
     now: datetime,
     repo: Repository,
     report: TickReport,
+    policies: PolicyOf,
 ) -> list[Event]:
     claim = item_to_claim(record.claim)
     kind = deadline.kind
-    policy = claims.policy_for(claim)
+    policy = policies(claim)
     days_overdue = rules.overdue_days(deadline, now)
     read_due_at = str(stored.due_at)
     lag = (now - parse_instant(read_due_at)).total_seconds()

@@ -336,16 +336,17 @@ def test_a_refund_stage_entered_again_charges_its_own_days(world: World) -> None
     assert record.claim.penalty_total_fen == 3 * DAILY
 
 
-def test_penalties_stop_at_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_penalties_stop_at_the_cap(world: World) -> None:
     # A policy capping at 1.7 % of the amount (221 fen) stands in for the default 100 %, which
     # takes 200 days (one transaction each) to reach; the arithmetic is the same.
     capped = default_policy().model_copy(update={"penalty": PenaltyRule(cap_basis_points=170)})
-    monkeypatch.setattr(claims, "policy_for", lambda claim=None: capped)
     cid = world.claim(MONDAY)
     world.to_refund(cid, MONDAY)
     due = world.due(cid, K.REFUND)
-    world.tick(due + MINUTE)
-    report = world.tick(due + 30 * DAY)  # a run long after charges every missed day, up to the cap
+    world.tick(due + MINUTE, policies=lambda claim: capped)
+    report = world.tick(
+        due + 30 * DAY, policies=lambda claim: capped
+    )  # a run long after charges every missed day, up to the cap
     assert world.ledger(cid, K.REFUND) == [DAILY, DAILY, DAILY, 221 - 3 * DAILY]
     assert report.penalties_fen == 221 - DAILY
     assert world.record(cid).claim.penalty_total_fen == 221
