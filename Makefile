@@ -33,6 +33,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check functions tests infra bench
 	$(BIN)/mypy
+	PYTHONPATH=functions $(BIN)/lint-imports --no-cache
 	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml; fi
 
 local: setup
