@@ -19,8 +19,9 @@ import boto3
 
 from bench.harness import aws, environment, set_clock
 from infra.local.lambda_dispatch import inprocess_lambdas
+from infra.local.moto_env import MOTO_CONFIG
 from infra.local.sample_data import put_coat_and_kettle_order
-from infra.local.workflow import MOTO_CONFIG, ClaimWorkflow, create_claim_state_machine, handlers
+from infra.local.workflow import ClaimWorkflow, create_claim_state_machine, handlers
 
 PRICE_PER_1000_TRANSITIONS_USD = 0.025  # Step Functions Standard, us-east-1 list price
 BASELINE = "refund_only"

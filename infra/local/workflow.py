@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import copy
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from infra.local.lambda_dispatch import Handler, InProcessLambdas
+from infra.local.moto_env import function_arn, poll
 
 ASL_FILE = Path(__file__).resolve().parents[2] / "statemachine" / "claim.asl.json"
 STATE_MACHINE_NAME = "aftersales-claim"
 ROLE_ARN = "arn:aws:iam::123456789012:role/aftersales-claim-statemachine"
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-POLL_TIMEOUT = 15.0
-T = TypeVar("T")
 
 # DefinitionSubstitutions key → the function it names (the template's logical ids minus "Arn").
 FUNCTIONS = {
@@ -38,10 +35,6 @@ FUNCTIONS = {
     "RefundFunctionArn": "aftersales-refund",
     "AwaitStageFunctionArn": "aftersales-await-stage",
 }
-
-
-def function_arn(name: str, *, region: str = "us-east-1", account: str = "123456789012") -> str:
-    return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
 def handlers() -> dict[str, Handler]:
@@ -90,17 +83,6 @@ def create_claim_state_machine(
         name=name, definition=json.dumps(definition), roleArn=ROLE_ARN, type="STANDARD"
     )
     return str(response["stateMachineArn"])
-
-
-def poll(probe: Callable[[], T | None], *, what: str, timeout: float = POLL_TIMEOUT) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # a tick: the run advances in its own thread meanwhile
 
 
 @dataclass

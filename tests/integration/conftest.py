@@ -15,6 +15,7 @@ import pytest
 from aftersales.process import reset_process_state
 from moto import mock_aws
 
+from infra.local.moto_env import LocalLambdaContext, create_idempotency_table
 from tests.events.builder import http_event
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Beijing
@@ -34,15 +35,8 @@ ROUTES = [
 ]
 
 
-@dataclass
-class Context:
-    function_name: str = "aftersales-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:aftersales-test"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+def Context() -> LocalLambdaContext:
+    return LocalLambdaContext("aftersales-test", aws_request_id="req-1", memory_limit_in_mb=256)
 
 
 @dataclass
@@ -187,12 +181,7 @@ def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         from aftersales.store import default_repository
 
         default_repository().create_table()
-        boto3.client("dynamodb").create_table(
-            TableName="aftersales-idempotency-test",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(boto3.client("dynamodb"), "aftersales-idempotency-test")
         boto3.client("s3").create_bucket(Bucket="aftersales-evidence-test")
         yield
     reset_process_state()  # each test is a fresh cold start

@@ -14,7 +14,7 @@ import queue
 import socket
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -27,11 +27,11 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
 from infra.local.lambda_dispatch import LocalLambdaContext, inprocess_lambdas
+from infra.local.moto_env import MOTO_CONFIG, poll
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/aftersales-statemachine"
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 POLL_TIMEOUT = 5.0
 
 
@@ -89,18 +89,6 @@ def sfn(aws_env: None) -> Any:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def poll(probe: Callable[[], Any], timeout: float = POLL_TIMEOUT, what: str = "condition") -> Any:
-    """Return the first truthy value of probe(); fail after timeout instead of sleeping blindly."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
-
-
 def create_machine(sfn: Any, name: str, definition: dict[str, Any]) -> str:
     response = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE_ARN)
     return str(response["stateMachineArn"])
@@ -116,7 +104,7 @@ def finished(sfn: Any, execution_arn: str, timeout: float = POLL_TIMEOUT) -> dic
         described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
         return None if described["status"] == "RUNNING" else described
 
-    return dict(poll(closed, timeout, f"{execution_arn} to finish"))
+    return dict(poll(closed, what=f"{execution_arn} to finish", timeout=timeout, interval=0.01))
 
 
 def entered_states(sfn: Any, execution_arn: str) -> list[str]:

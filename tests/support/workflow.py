@@ -18,8 +18,8 @@ from aftersales.process import reset_process_state
 from moto import mock_aws
 
 from infra.local.lambda_dispatch import inprocess_lambdas
+from infra.local.moto_env import MOTO_CONFIG, create_idempotency_table
 from infra.local.workflow import (
-    MOTO_CONFIG,
     ClaimWorkflow,
     create_claim_state_machine,
     handlers,
@@ -54,12 +54,7 @@ def claim_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         from aftersales.store import default_repository
 
         default_repository().create_table()
-        boto3.client("dynamodb").create_table(
-            TableName=ENV["IDEMPOTENCY_TABLE_NAME"],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(boto3.client("dynamodb"), ENV["IDEMPOTENCY_TABLE_NAME"])
         sfn = boto3.client("stepfunctions")
         arn = create_claim_state_machine(sfn)
         monkeypatch.setenv("STATE_MACHINE_ARN", arn)
