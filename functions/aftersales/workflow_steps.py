@@ -19,7 +19,13 @@ from aftersales.domain.model import Action, Status
 from aftersales.domain.refunds import idempotency_key, refund_breakdown
 from aftersales.domain.review import Decision, review
 from aftersales.observability import logger
-from aftersales.payments import RefundGateway, RefundRequest, default_gateway
+from aftersales.payments import (
+    RefundDeclined,
+    RefundGateway,
+    RefundGatewayError,
+    RefundRequest,
+    default_gateway,
+)
 from aftersales.store import Repository, default_repository
 
 StepResult = dict[str, str]
@@ -113,10 +119,9 @@ def record_refund_failure(
     claim = claims.read(claim_id, WORKFLOW, repo=repo)
     if claim.status is not Status.AWAITING_REFUND:
         return _result(claim)
-    error = str((failure or {}).get("Error") or "RefundGatewayError")
-    result = claims.act(
-        claim_id, Actor.system("refund"), Action.REFUND_FAILED, RefundFailure(failure=error), now, repo=repo
-    )
+    error = str((failure or {}).get("Error") or RefundGatewayError.__name__)
+    outcome = RefundFailure(failure=error, declined=error == RefundDeclined.__name__)
+    result = claims.act(claim_id, Actor.system("refund"), Action.REFUND_FAILED, outcome, now, repo=repo)
     return _result(result.claim)
 
 

@@ -376,8 +376,10 @@ def test_refund_gateway_failing_for_good_leaves_refund_failed_for_ops_who_retry(
 
     assert wf.finished(claim_id)["status"] == "SUCCEEDED"
     assert (claim_of(claim_id).status, claim_of(claim_id).outcome) == ("closed", "refunded")
+    # The failed attempts were never confirmed either way: the retry pays under the same key, so a
+    # refund that did go through would be answered from the gateway's record, not paid again.
     assert [(r.idempotency_key, r.amount_fen) for r in SandboxGateway.refunds_of(claim_id)] == [
-        (f"{claim_id}#2", KETTLE_FEN)
+        (f"{claim_id}#1", KETTLE_FEN)
     ]
     assert [action for _, action, _ in timeline(claim_id)][-3:] == [
         "refund_failed", "retry_refund", "refund_succeeded",
@@ -387,6 +389,24 @@ def test_refund_gateway_failing_for_good_leaves_refund_failed_for_ops_who_retry(
         "Refund", "RecordRefundFailure", "NextStage", "AwaitOps",
         "NextStage", "Refund", "NextStage", "Closed",
     ]  # fmt: skip
+
+
+def test_a_declined_refund_is_not_retried_and_the_ops_retry_takes_a_new_key(
+    claim_workflow: ClaimWorkflow,
+) -> None:
+    wf = claim_workflow
+    SandboxGateway.decline_next_refunds(1)
+    claim_id = approved_refund_only(wf)
+
+    wf.waiting_at(claim_id, "refund_failed")
+    assert len(wf.lambdas.calls_to("aftersales-refund")) == 2  # the refusal, then recording it: no retry
+    assert claim_of(claim_id).refund_declined is True
+    act(claim_id, OPS, Action.RETRY_REFUND)
+
+    assert wf.finished(claim_id)["status"] == "SUCCEEDED"
+    assert [(r.idempotency_key, r.amount_fen) for r in SandboxGateway.refunds_of(claim_id)] == [
+        (f"{claim_id}#2", KETTLE_FEN)
+    ]
 
 
 # --------------------------------------------------------------------------- exactly once

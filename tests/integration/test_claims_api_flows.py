@@ -208,3 +208,51 @@ def test_merchant_stats_count_opened_claims(api: Api, claim: dict[str, Any], clo
 
     stats = default_repository().merchant_stats("m-1", clock.at.date())
     assert stats is not None and stats.claims_opened == 1
+
+
+def test_ops_give_a_complaints_written_opinion_which_resolves_it(api: Api, order: dict[str, Any]) -> None:
+    complaint = api.submit(
+        claim_body(type="complaint", reason="service", quantity=0, line_id=""), key="key-cmp-1"
+    )
+    assert complaint.status == 201, complaint.body
+    cid = complaint.body["claim_id"]
+    detail = api.call("GET", f"/claims/{cid}", as_=OPS).body
+    assert "give_opinion" in detail["next_action"]["your_actions"]
+
+    assert api.act(cid, "opinion", {"opinion": "agent retrained"}, as_=MERCHANT).status == 404
+    answer = api.act(cid, "opinion", {"opinion": "agent retrained; apology sent"}, as_=OPS)
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["outcome"]) == ("closed", "resolved")
+    entry = api.call("GET", f"/claims/{cid}", as_=OPS).body["timeline"][-1]
+    assert (entry["action"], entry["details"]["opinion"]) == ("give_opinion", "agent retrained; apology sent")
+    assert api.act(cid, "opinion", {"opinion": "again"}, as_=OPS).status == 409
+    assert api.act(cid, "opinion", {}, as_=OPS).status == 422
+
+
+def test_ops_retry_a_failed_refund_with_the_failed_attempts_key(api: Api, claim: dict[str, Any]) -> None:
+    from aftersales import claims, clock
+    from aftersales.domain.actions import RefundFailure
+    from aftersales.domain.claim import Actor
+    from aftersales.domain.model import Action
+
+    cid = claim["claim_id"]
+    system = Actor.system("refund")
+    assert api.act(cid, "decision", {"decision": "approve"}, as_=MERCHANT).status == 200
+    assert api.act(cid, "shipment", {"carrier": "sf", "waybill": "SF7000001"}, as_=BUYER).status == 200
+    assert api.act(cid, "return-received", {}, as_=MERCHANT).status == 200
+    assert api.act(cid, "inspection", {"passed": True}, as_=MERCHANT).status == 200
+    claims.act(cid, system, Action.REFUND_FAILED, RefundFailure(failure="RefundGatewayError"), clock.now())
+    detail = api.call("GET", f"/claims/{cid}", as_=OPS).body
+    assert detail["claim"]["status"] == "refund_failed"
+    assert "retry_refund" in detail["next_action"]["your_actions"]
+
+    assert api.act(cid, "refund-retry", {}, as_=BUYER).status == 404
+    retried = api.act(cid, "refund-retry", {"note": "gateway back"}, as_=OPS)
+    assert retried.status == 200, retried.body
+    assert retried.body["status"] == "awaiting_refund"
+    keys = [
+        e["details"].get("idempotency_key")
+        for e in api.call("GET", f"/claims/{cid}", as_=OPS).body["timeline"]
+    ]
+    assert [k for k in keys if k] == [f"{cid}#1", f"{cid}#1"]  # the unconfirmed attempt's key, again
+    assert api.act(cid, "refund-retry", {}, as_=OPS).status == 409

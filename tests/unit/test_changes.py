@@ -173,11 +173,21 @@ def test_a_ruling_refunds_the_claimed_amount_by_default_less_if_ruled_never_more
     assert refused.value.code == "refund_exceeds_claim"
 
 
-def test_each_refund_attempt_gets_its_own_sequence_number():
+def test_a_refund_retry_reuses_the_failed_attempts_key_unless_the_gateway_declined():
     inspected = decide(a_claim(Status.AWAITING_INSPECTION, refund_seq=0), MERCHANT, Action.INSPECT_PASS)
     assert inspected.claim.refund_seq == 1
-    retried = decide(a_claim(Status.REFUND_FAILED, refund_seq=1), OPS, Action.RETRY_REFUND)
-    assert retried.claim.refund_seq == 2
+    assert inspected.entry.details["idempotency_key"] == "clm_1#1"
+    unconfirmed = decide(
+        inspected.claim, SYSTEM, Action.REFUND_FAILED, actions.RefundFailure(failure="Timeout")
+    )
+    retried = decide(unconfirmed.claim, OPS, Action.RETRY_REFUND)
+    assert retried.claim.refund_seq == 1  # maybe paid: the same key pays at most once
+    assert retried.entry.details["idempotency_key"] == "clm_1#1"
+    refused = actions.RefundFailure(failure="RefundDeclined", declined=True)
+    declined = decide(retried.claim, SYSTEM, Action.REFUND_FAILED, refused)
+    assert declined.claim.refund_declined and declined.entry.details["declined"] is True
+    again = decide(declined.claim, OPS, Action.RETRY_REFUND)
+    assert (again.claim.refund_seq, again.claim.refund_declined) == (2, False)  # nothing moved: a new key
 
 
 def test_the_escalation_ladder_climbs_one_step_at_a_time_and_stops_at_arbitration():
@@ -217,7 +227,7 @@ def test_a_quote_and_an_inspection_record_their_facts():
         actions.InspectionInput(findings="torn", liability="merchant"),
     )
     assert passed.claim.liability == "merchant"
-    assert passed.entry.details == {"liability": "merchant", "findings": "torn"}
+    assert passed.entry.details == {"liability": "merchant", "findings": "torn", "idempotency_key": "clm_1#1"}
 
 
 def test_reopening_a_repair_counts_and_reissues_the_authorisation():

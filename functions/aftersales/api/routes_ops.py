@@ -1,4 +1,5 @@
-"""Ops routes: find claims, escalate, rule on disputes, resume parked runs, import orders."""
+"""Ops routes: find claims, escalate, rule on disputes, answer complaints, retry failed refunds, resume
+parked runs, import orders."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aftersales import claims, clock, orders
 from aftersales.domain.model import Action, Role, Status
 
 from .routes_common import perform, require_role
-from .schemas import Escalation, OrderIn, Ruling
+from .schemas import Escalation, Note, Opinion, OrderIn, Ruling
 from .views import claim_view, page_view
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -38,14 +39,25 @@ def list_ops_claims(
 
 @router.post("/claims/<claim_id>/escalate")
 def escalate(claim_id: str, body: Escalation) -> dict[str, Any]:
-    require_role(router, Role.OPS)
-    return perform(router, claim_id, Action.ESCALATE, body.to_input())
+    return perform(router, "escalate", claim_id, Action.ESCALATE, body.to_input())
 
 
 @router.post("/claims/<claim_id>/ruling")
 def rule(claim_id: str, body: Ruling) -> dict[str, Any]:
-    require_role(router, Role.OPS)
-    return perform(router, claim_id, body.action, body.to_input())
+    return perform(router, "ruling", claim_id, body.action, body.to_input())
+
+
+@router.post("/claims/<claim_id>/opinion")
+def give_opinion(claim_id: str, body: Opinion) -> dict[str, Any]:
+    """The platform's written opinion on a complaint, which closes it as resolved."""
+    return perform(router, "opinion", claim_id, Action.GIVE_OPINION, body.to_input())
+
+
+@router.post("/claims/<claim_id>/refund-retry")
+def retry_refund(claim_id: str, body: Note) -> dict[str, Any]:
+    """Pay a refund that failed again: with the failed attempt's idempotency key, unless the gateway
+    declined it with nothing paid, so money is never sent twice."""
+    return perform(router, "refund-retry", claim_id, Action.RETRY_REFUND, body.to_input())
 
 
 @router.post("/claims/<claim_id>/resume")

@@ -153,6 +153,13 @@ class Escalation(Strict):
         return actions.ActionInput(note=self.reason)
 
 
+class Opinion(Strict):
+    opinion: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+    def to_input(self) -> actions.OpinionInput:
+        return actions.OpinionInput(opinion=self.opinion)
+
+
 class Ruling(Strict):
     outcome: Literal["refund", "dismiss"]
     refund_amount: Yuan | None = None  # default: the claimed amount

@@ -91,6 +91,14 @@ class RefundPaid(ActionInput):
 @dataclass(frozen=True, kw_only=True)
 class RefundFailure(ActionInput):
     failure: str = ""
+    declined: bool = False  # the gateway said no money moved
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpinionInput(ActionInput):
+    """The platform's written opinion on a complaint (001 §二.3)."""
+
+    opinion: str
 
 
 INPUTS: dict[Action, type[ActionInput]] = {
@@ -109,6 +117,7 @@ INPUTS: dict[Action, type[ActionInput]] = {
     Action.RATE: RatingInput,
     Action.REFUND_SUCCEEDED: RefundPaid,
     Action.REFUND_FAILED: RefundFailure,
+    Action.GIVE_OPINION: OpinionInput,
 }
 
 

@@ -19,6 +19,7 @@ from .actions import (
     Approval,
     ExtensionInput,
     InspectionInput,
+    OpinionInput,
     QuoteInput,
     RatingInput,
     Reasoned,
@@ -33,7 +34,7 @@ from .eligibility import Eligibility
 from .errors import DomainError, StateConflict
 from .model import Action, ClaimRequest, EscalationLevel, Order, Outcome, Role, Status
 from .policy import Policy
-from .refunds import rma_number
+from .refunds import idempotency_key, rma_number
 from .transitions import Transition, initial_status, transition
 
 SUBMIT_ACTION = "submit"
@@ -232,6 +233,8 @@ def _recorded(claim: Claim, moved: Transition, data: ActionInput, policy: Policy
         return {}, {"refund": dict(data.refund)}
     if isinstance(data, RefundFailure) and data.failure:
         return {}, {"failure": data.failure}
+    if isinstance(data, OpinionInput):
+        return {}, {"opinion": data.opinion}
     if isinstance(data, QuoteInput):
         return {"quote_fen": data.quote_fen}, {"quote_fen": data.quote_fen}
     if isinstance(data, InspectionInput):
@@ -252,10 +255,17 @@ def _ruled(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, n
 def _refund_attempt(
     claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime
 ) -> Effect:
-    """Each refund attempt has its own sequence number (its gateway idempotency key)."""
-    if moved.target is Status.AWAITING_REFUND and moved.changes_status:
-        return {"refund_seq": claim.refund_seq + 1}, {}
-    return {}, {}
+    """The refund's gateway idempotency key (``<claim>#<refund_seq>``). A retry after a failure keeps
+    the failed attempt's key, so a refund that was paid but never confirmed is not paid twice; only
+    a refusal that moved no money (``declined``) lets the next attempt take a new one."""
+    if isinstance(data, RefundFailure):
+        return {"refund_declined": data.declined}, {"declined": data.declined}
+    if not (moved.target is Status.AWAITING_REFUND and moved.changes_status):
+        return {}, {}
+    reuse = moved.source is Status.REFUND_FAILED and not claim.refund_declined
+    seq = claim.refund_seq if reuse else claim.refund_seq + 1
+    key = idempotency_key(claim.claim_id, seq)
+    return {"refund_seq": seq, "refund_declined": False}, {"idempotency_key": key}
 
 
 def _ladder(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:

@@ -68,7 +68,8 @@ class Claim:
     escalation_level: EscalationLevel = EscalationLevel.AGENT
     reopen_count: int = 0
     penalty_total_fen: int = 0
-    refund_seq: int = 0
+    refund_seq: int = 0  # the refund attempt whose idempotency key is in use
+    refund_declined: bool = False  # that attempt was refused with nothing paid: the next needs a new key
     task_token: str | None = None
     task_stage: str | None = None
     parked_reason: str | None = None

@@ -9,7 +9,13 @@ from typing import Protocol
 
 
 class RefundGatewayError(Exception):
-    """The gateway did not pay (unreachable, declined, timed out). Safe to retry with the same key."""
+    """The refund was not confirmed (unreachable, timed out, an outage): money may or may not have
+    moved, so every retry uses the same key and the gateway pays at most once."""
+
+
+class RefundDeclined(RefundGatewayError):
+    """The gateway refused the refund and says no money moved (a closed account, a limit): retrying
+    with the same key would only replay the refusal, so the next attempt gets a new key."""
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,15 @@ Idempotency: the item is written on condition it does not exist (key ``REFUND#<i
 a retry with the same key reads the first receipt back instead of paying again.
 
 Fault injection (tests, demos, the local stack): the ``SANDBOX#payments`` / ``CONTROL`` item's
-``fail_next`` counts the refund calls still to fail; each failing call decrements it atomically. Set it
-with ``SandboxGateway.fail_next_refunds(n)`` (``n`` large: failing for good; 0: healthy).
+``fail_next`` counts the refund calls still to fail unconfirmed (``RefundGatewayError``: an outage),
+``decline_next`` those still to be refused (``RefundDeclined``: no money moved); each failing call
+decrements its counter atomically. Set them with ``SandboxGateway.fail_next_refunds(n)`` and
+``decline_next_refunds(n)`` (``n`` large: failing for good; 0: healthy).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
@@ -16,7 +20,7 @@ from aftersales.clock import iso, now
 from aftersales.observability import logger
 from aftersales.store.models import RefundItem, SandboxControlItem, claim_pk
 
-from .gateway import RefundGatewayError, RefundReceipt, RefundRequest
+from .gateway import RefundDeclined, RefundGatewayError, RefundReceipt, RefundRequest
 
 CONTROL_KEY = ("SANDBOX#payments", "CONTROL")
 
@@ -27,7 +31,9 @@ class SandboxGateway:
         if paid is not None:
             logger.info("refund already paid for this key", extra={"claim_id": request.claim_id})
             return paid
-        if self._consume_injected_failure():
+        if self._consume(SandboxControlItem.decline_next):
+            raise RefundDeclined("sandbox: injected refusal, nothing paid")
+        if self._consume(SandboxControlItem.fail_next):
             raise RefundGatewayError("sandbox: injected refund failure")
         at = now()
         item = RefundItem(
@@ -58,13 +64,10 @@ class SandboxGateway:
         return None
 
     @staticmethod
-    def _consume_injected_failure() -> bool:
+    def _consume(counter: Any) -> bool:
         control = SandboxControlItem(*CONTROL_KEY)
         try:
-            control.update(
-                actions=[SandboxControlItem.fail_next.add(-1)],
-                condition=SandboxControlItem.fail_next > 0,
-            )
+            control.update(actions=[counter.add(-1)], condition=counter > 0)
         except UpdateError as exc:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False
@@ -73,8 +76,13 @@ class SandboxGateway:
 
     @staticmethod
     def fail_next_refunds(count: int) -> None:
-        """Make the next ``count`` refund calls fail (0: none)."""
-        SandboxControlItem(*CONTROL_KEY, fail_next=count).save()
+        """Make the next ``count`` refund calls fail unconfirmed (0: none)."""
+        SandboxControlItem(*CONTROL_KEY).update(actions=[SandboxControlItem.fail_next.set(count)])
+
+    @staticmethod
+    def decline_next_refunds(count: int) -> None:
+        """Make the next ``count`` refund calls be refused, nothing paid (0: none)."""
+        SandboxControlItem(*CONTROL_KEY).update(actions=[SandboxControlItem.decline_next.set(count)])
 
     @staticmethod
     def refunds_of(claim_id: str) -> list[RefundItem]:

@@ -244,6 +244,7 @@ class ClaimItem(TableItem, discriminator="claim"):
     reopen_count = NumberAttribute(default=0)
     penalty_total_fen = NumberAttribute(default=0)
     refund_seq = NumberAttribute(default=0)
+    refund_declined = BooleanAttribute(default=False)  # the last attempt was refused: its key is spent
     task_token = UnicodeAttribute(null=True)
     task_stage = UnicodeAttribute(null=True)
     parked_reason = UnicodeAttribute(null=True)
@@ -325,6 +326,7 @@ class SandboxControlItem(TableItem, discriminator="sandbox_control"):
     touching code."""
 
     fail_next = NumberAttribute(default=0)
+    decline_next = NumberAttribute(default=0)
 
 
 class MerchantStatItem(TableItem, discriminator="merchant_stat"):
