@@ -263,6 +263,8 @@ def act(
             extra={"claim_id": claim_id, "action": action.value, "from": moved.source, "to": moved.target},
         )
         _resume_workflow(claim_id, write.claim.status, cleared, lapsed_deadline)
+        if write.waybill is not None:
+            _apply_parked_carrier_events(write.waybill, now, repo)
         return ActResult(write.claim, moved, cleared)
     raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
 
@@ -283,6 +285,17 @@ def _resume_workflow(
             workflow.complete_task(cleared_token, {"claim_id": claim_id, "status": status})
     except Exception:
         logger.exception("workflow not resumed; the run waits for ops", extra={"claim_id": claim_id})
+
+
+def _apply_parked_carrier_events(waybill: WaybillItem, now: datetime, repo: Repository) -> None:
+    """Carrier events that arrived before the claim had this waybill apply now. The shipment is
+    committed either way; events left parked are applied by the waybill's next event."""
+    from aftersales import carrier_events  # it calls act: imported on use, not at import time
+
+    try:
+        carrier_events.apply_parked(waybill, now, repo=repo)
+    except Exception:
+        logger.exception("parked carrier events not applied", extra={"claim_id": waybill.claim_id})
 
 
 def _plan(
@@ -308,6 +321,10 @@ def _plan(
         details["extended"] = [{"deadline": item.kind, "due_at": item.deadline_at} for item in deadline_items]
     cleared: str | None = None
     if moved.changes_status:
+        # A carrier's delivery time starts the next stage's clock (never later than now).
+        started = min(payload.get("stage_started_at") or now, now)
+        if started != now:
+            details["stage_started_at"] = iso(started)
         deadline_items = [
             deadline_to_item(claim.claim_id, dl.meet(d, now), shards=shards) for d in open_deadlines
         ]
@@ -316,7 +333,7 @@ def _plan(
             deadline_to_item(
                 claim.claim_id,
                 replace(
-                    dl.open_deadline(kind, policy, now, urgent=bool(claim.urgent)),
+                    dl.open_deadline(kind, policy, started, urgent=bool(claim.urgent)),
                     instance=opened_before.get(kind.value, 0) + 1,
                 ),
                 shards=shards,

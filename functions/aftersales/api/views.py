@@ -19,7 +19,7 @@ from aftersales.domain.next_action import next_action
 from aftersales.pii import mask_address, mask_phone, mask_text
 from aftersales.store import ClaimRecord, Page
 from aftersales.store.mapping import item_to_deadline
-from aftersales.store.models import ClaimItem, DeadlineItem, OrderItem, TimelineItem
+from aftersales.store.models import ClaimItem, DeadlineItem, OrderItem, ParcelTrackItem, TimelineItem
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
 MERCHANT_SHIPS_TO_BUYER = frozenset(
@@ -154,6 +154,7 @@ def detail_view(record: ClaimRecord, order: OrderItem | None, viewer: Actor, now
                 for day in record.penalties
             ],
         },
+        "parcels": [parcel_view(item) for item in record.parcels],
         "next_action": {
             "summary": upcoming.summary,
             "owner": upcoming.owner.value if upcoming.owner else None,
@@ -164,6 +165,23 @@ def detail_view(record: ClaimRecord, order: OrderItem | None, viewer: Actor, now
             "penalty": upcoming.penalty,
             "your_actions": [a.value for a in upcoming.actions.get(viewer.role, [])],
         },
+    }
+
+
+def parcel_view(item: ParcelTrackItem) -> dict[str, Any]:
+    """One carrier event on the claim's parcel track. ``advanced`` False: it arrived after a later
+    status and was recorded only."""
+    return {
+        "leg": item.leg,
+        "carrier": item.carrier,
+        "waybill": item.waybill,
+        "status": item.status,
+        "at": item.occurred_at,
+        "received_at": item.received_at,
+        "location": item.location,
+        "description": mask_text(item.description),
+        "advanced": bool(item.advanced),
+        "actions": list(item.actions or []),
     }
 
 

@@ -1,5 +1,6 @@
 """Storage: the single table as pynamodb models and the repository that reads and writes it."""
 
+from . import parcels
 from .repository import (
     ClaimRecord,
     ClaimWrite,
@@ -22,4 +23,5 @@ __all__ = [
     "WaybillInUse",
     "bind_table",
     "default_repository",
+    "parcels",
 ]

@@ -32,6 +32,7 @@ from .models import (
     DeadlineItem,
     MerchantStatItem,
     OrderItem,
+    ParcelTrackItem,
     PenaltyDayItem,
     TableItem,
     TimelineItem,
@@ -57,6 +58,7 @@ class ClaimRecord:
     timeline: list[TimelineItem]
     deadlines: list[DeadlineItem]
     penalties: list[PenaltyDayItem]
+    parcels: list[ParcelTrackItem] = field(default_factory=list)  # carrier events, oldest first
 
 
 @dataclass
@@ -144,6 +146,7 @@ class Repository:
         timeline: list[TimelineItem] = []
         deadlines: list[DeadlineItem] = []
         penalties: list[PenaltyDayItem] = []
+        parcels: list[ParcelTrackItem] = []
         for item in TableItem.query(claim_pk(claim_id), consistent_read=True):
             if isinstance(item, ClaimItem):
                 claim = item
@@ -153,7 +156,9 @@ class Repository:
                 deadlines.append(item)
             elif isinstance(item, PenaltyDayItem):
                 penalties.append(item)
-        return ClaimRecord(claim, timeline, deadlines, penalties) if claim else None
+            elif isinstance(item, ParcelTrackItem):
+                parcels.append(item)
+        return ClaimRecord(claim, timeline, deadlines, penalties, parcels) if claim else None
 
     def get_claims(self, claim_ids: Iterable[str]) -> list[ClaimItem]:
         wanted = list(dict.fromkeys(claim_ids))

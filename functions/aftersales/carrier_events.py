@@ -1,0 +1,230 @@
+"""Carrier events move parcels, and parcels move claims (DESIGN §8).
+
+``handle`` takes one normalised event from the queue:
+
+1. store it once under its waybill (``store.parcels.receive``): a duplicate (same carrier and event
+   key) finds it applied and changes nothing;
+2. find the claim by waybill. None yet: the event stays **parked** under the waybill until a claim
+   registers that waybill (``claims.act`` calls ``apply_parked`` after a shipment action) — or, for a
+   return the carrier picked up before the buyer told us its waybill, until the event's ``reference``
+   (the claim id on the label) registers it;
+3. apply every parked event of the waybill, oldest first: advance the parcel's status (only upwards),
+   record it on the claim's parcel track, and when the parcel reaches what the claim waits for
+   (``domain.parcels``), move the claim through ``claims.act`` as the system. ``exception`` and
+   ``returned_to_sender`` alert ops: a timeline entry and ``parcel.alert`` on the service bus.
+
+Whichever comes second of a carrier event and a person's manual route (``/shipment``,
+``/return-received``, ``/received``) finds the stage passed: for the carrier that is a no-op.
+Every step can run again after a crash without doing anything twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aftersales import claims
+from aftersales.claims import Actor
+from aftersales.clock import iso
+from aftersales.domain.errors import DomainError, IllegalTransition
+from aftersales.domain.model import Action, Status
+from aftersales.domain.parcels import Leg, claim_actions, is_alert
+from aftersales.events import Publisher, default_publisher, event
+from aftersales.logistics.model import ParcelEvent
+from aftersales.observability import logger
+from aftersales.store import ClaimWrite, Repository, VersionConflict, default_repository, parcels
+from aftersales.store.models import CarrierEventItem, TimelineItem, WaybillItem, claim_pk
+
+CARRIER = Actor.system("carrier")
+ALERT_EVENT = "parcel.alert"
+
+
+@dataclass
+class Handled:
+    """What became of one event: ``duplicate``, ``parked`` or ``applied`` (with the claim actions
+    the waybill's events took)."""
+
+    outcome: str
+    claim_id: str | None = None
+    actions: list[str] = field(default_factory=list)
+
+
+def handle(
+    parcel: ParcelEvent,
+    now: datetime,
+    *,
+    repo: Repository | None = None,
+    publisher: Publisher | None = None,
+) -> Handled:
+    repo = repo or default_repository()
+    item, _ = parcels.receive(parcel, now)
+    if item.state == parcels.APPLIED:
+        logger.info("duplicate carrier event", extra={"event_key": parcel.key, "claim_id": item.claim_id})
+        return Handled("duplicate", item.claim_id)
+    waybill = parcels.get_waybill(parcel.carrier, parcel.waybill)
+    if waybill is None and parcel.reference:
+        _register_by_reference(parcel, now, repo)  # its shipment action applies the parked events
+        waybill = parcels.get_waybill(parcel.carrier, parcel.waybill)
+    if waybill is None:
+        logger.info(
+            "carrier event parked: no claim has this waybill yet",
+            extra={"carrier": parcel.carrier, "event_key": parcel.key},
+        )
+        return Handled("parked")
+    actions = apply_parked(waybill, now, repo=repo, publisher=publisher)
+    return Handled("applied", waybill.claim_id, actions)
+
+
+def apply_parked(
+    waybill: WaybillItem,
+    now: datetime,
+    *,
+    repo: Repository | None = None,
+    publisher: Publisher | None = None,
+) -> list[str]:
+    """Apply the waybill's events not applied yet, oldest first; returns the claim actions taken."""
+    repo = repo or default_repository()
+    taken: list[str] = []
+    for item in parcels.parked_events(waybill.carrier, waybill.waybill):
+        taken += _apply(item, waybill, now, repo, publisher)
+    return taken
+
+
+def _apply(
+    item: CarrierEventItem, waybill: WaybillItem, now: datetime, repo: Repository, publisher: Publisher | None
+) -> list[str]:
+    parcel = parcels.as_event(item)
+    leg = Leg(waybill.direction)
+    advanced = parcels.advance(waybill, parcel)
+    actions = _move_claim(waybill.claim_id, leg, parcel, now, repo) if advanced else []
+    if is_alert(parcel.status):
+        _alert(waybill.claim_id, leg, parcel, now, repo, publisher or default_publisher())
+    parcels.record_track(waybill.claim_id, leg, parcel, now, advanced=advanced, actions=actions)
+    parcels.mark_applied(item, waybill.claim_id, now)
+    logger.info(
+        "carrier event applied",
+        extra={
+            "claim_id": waybill.claim_id,
+            "status": parcel.status.value,
+            "advanced": advanced,
+            "actions": actions,
+        },
+    )
+    return actions
+
+
+def _move_claim(claim_id: str, leg: Leg, parcel: ParcelEvent, now: datetime, repo: Repository) -> list[str]:
+    claim = repo.get_claim(claim_id)
+    if claim is None:
+        logger.warning("waybill names a claim that does not exist", extra={"claim_id": claim_id})
+        return []
+    shipment = claim.return_shipment if leg is Leg.RETURN else claim.outbound_shipment
+    if shipment is not None and shipment.waybill != parcel.waybill:
+        return []  # an earlier parcel of the claim (a reopened repair ships again)
+    taken: list[str] = []
+    for action in claim_actions(leg, parcel.status, Status(claim.status)):
+        try:
+            claims.act(claim_id, CARRIER, action, _payload(action, parcel, now), now, repo=repo)
+        except IllegalTransition:
+            # Someone moved the claim first (a manual route, or this event applied a moment ago).
+            logger.info("claim stage already passed", extra={"claim_id": claim_id, "action": action.value})
+            break
+        taken.append(action.value)
+    return taken
+
+
+def _payload(action: Action, parcel: ParcelEvent, now: datetime) -> dict[str, Any]:
+    payload: dict[str, Any] = {"note": f"{parcel.carrier} {parcel.waybill}: {parcel.status.value}"}
+    if action is Action.SHIP_RETURN:
+        payload.update(carrier=parcel.carrier, waybill=parcel.waybill)
+    if action in (Action.RETURN_DELIVERED, Action.OUTBOUND_DELIVERED):
+        # The next stage's clock (the merchant's inspection) starts when the goods arrived, never later
+        # than now (a carrier's clock may run ahead).
+        payload["stage_started_at"] = min(parcel.occurred_at, now)
+    return payload
+
+
+def _register_by_reference(parcel: ParcelEvent, now: datetime, repo: Repository) -> None:
+    """A return picked up before the buyer gave its waybill: the label's reference names the claim."""
+    assert parcel.reference is not None
+    try:
+        claims.act(
+            parcel.reference,
+            CARRIER,
+            Action.SHIP_RETURN,
+            _payload(Action.SHIP_RETURN, parcel, now),
+            now,
+            repo=repo,
+        )
+    except DomainError as error:  # no such claim, not waiting for a return, waybill taken
+        logger.info(
+            "carrier reference does not take the waybill; event parked",
+            extra={"reference": parcel.reference, "code": error.code},
+        )
+
+
+def _alert(
+    claim_id: str, leg: Leg, parcel: ParcelEvent, now: datetime, repo: Repository, publisher: Publisher
+) -> None:
+    """A parcel in trouble: one timeline entry (the claim's status stays) and one bus event, once."""
+    for _ in range(claims.MAX_ATTEMPTS):
+        record = repo.get_claim_record(claim_id)
+        if record is None:
+            return
+        if any(_event_key(entry) == parcel.key for entry in record.timeline):
+            return  # alerted already (a retry after a crash)
+        claim = record.claim
+        version = int(claim.version or 0) + 1
+        claim.updated_at = iso(now)
+        entry = TimelineItem(
+            claim_pk(claim_id),
+            f"EVT#{iso(now)}#{version:06d}",
+            claim_id=claim_id,
+            at=iso(now),
+            actor_role=CARRIER.role.value,
+            actor_id=CARRIER.id,
+            action=f"parcel_{parcel.status.value}",
+            from_status=claim.status,
+            to_status=claim.status,
+            policy_version=claim.policy_version,
+            claim_version=version,
+            note=parcel.description or None,
+            details={
+                "event_key": parcel.key,
+                "leg": leg.value,
+                "carrier": parcel.carrier,
+                "waybill": parcel.waybill,
+                "status": parcel.status.value,
+                "occurred_at": iso(parcel.occurred_at),
+                "location": parcel.location,
+            },
+        )
+        try:
+            repo.commit(ClaimWrite(claim=claim, timeline=entry))
+        except VersionConflict:
+            continue
+        publisher.publish(
+            [
+                event(
+                    ALERT_EVENT,
+                    now,
+                    claim_id=claim_id,
+                    leg=leg.value,
+                    carrier=parcel.carrier,
+                    waybill=parcel.waybill,
+                    status=parcel.status.value,
+                    claim_status=claim.status,
+                    event_key=f"{claim_id}:{parcel.key}",
+                )
+            ]
+        )
+        logger.warning("parcel alert", extra={"claim_id": claim_id, "status": parcel.status.value})
+        return
+    raise VersionConflict(f"claim {claim_id} kept changing while a parcel alert was recorded")
+
+
+def _event_key(entry: TimelineItem) -> str | None:
+    details = entry.details.as_dict() if entry.details is not None else {}  # type: ignore[no-untyped-call]
+    value = details.get("event_key")
+    return str(value) if value else None
