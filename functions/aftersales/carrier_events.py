@@ -135,7 +135,7 @@ def _move_claim(claim_id: str, leg: Leg, parcel: ParcelEvent, now: datetime, rep
 
 
 def _payload(action: Action, parcel: ParcelEvent, now: datetime) -> dict[str, Any]:
-    payload: dict[str, Any] = {"note": f"{parcel.carrier} {parcel.waybill}: {parcel.status.value}"}
+    payload: dict[str, Any] = {"note": f"{parcel.source or parcel.carrier}: {parcel.status.value}"}
     if action is Action.SHIP_RETURN:
         payload.update(carrier=parcel.carrier, waybill=parcel.waybill)
     if action in (Action.RETURN_DELIVERED, Action.OUTBOUND_DELIVERED):
