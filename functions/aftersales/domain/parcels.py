@@ -71,10 +71,10 @@ def advances(current: ParcelStatus | None, new: ParcelStatus) -> bool:
 
 
 def reached(status: ParcelStatus, wanted: ParcelStatus) -> bool:
-    """A parcel at ``status`` has reached ``wanted`` (delivered implies picked up; returned does not
-    imply delivered)."""
+    """A parcel at ``status`` has reached ``wanted`` (delivered implies picked up). A parcel on its way
+    back to the sender reaches nothing a claim waits for: it is an alert for ops."""
     if status is ParcelStatus.RETURNED_TO_SENDER:
-        return wanted is ParcelStatus.PICKED_UP
+        return False
     have, need = RANK.get(status), RANK.get(wanted)
     return have is not None and need is not None and have >= need
 
