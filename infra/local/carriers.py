@@ -93,6 +93,7 @@ def build(
     location: str = "浙江省杭州市",
     reference: str | None = None,
     event_id: str | None = None,
+    sent_at: datetime | None = None,
 ) -> Delivery:
     """A real-shaped delivery of ``carrier``'s format (``kuaidi100``, ``aftership``, else ours)."""
     description = f"{status.replace('_', ' ')} at {location}"
@@ -164,7 +165,7 @@ def build(
     if reference:
         event["reference"] = reference
     body = json.dumps({"events": [event]}, ensure_ascii=False).encode()
-    signed = standard.signature_header(int(at.timestamp()), body, secret)
+    signed = standard.signature_header(int((sent_at or at).timestamp()), body, secret)
     return Delivery(carrier, body, {"Content-Type": standard.CONTENT_TYPE, "X-Aftersales-Signature": signed})
 
 
@@ -187,7 +188,8 @@ def push(stack: Any, carrier: str, *, waybill: str, status: str, ago: timedelta 
     """Build, sign with the running stack's secret, and post (``stack``: a Local- or RemoteStack)."""
     info = stack.info()
     secret = secret_of(carrier, endpoint_url=info.endpoint_url, region=info.region, stack_name=info.stack_name)
-    delivery = build(carrier, waybill=waybill, status=status, at=stack.now() - ago, secret=secret, **extra)
+    now = stack.now()
+    delivery = build(carrier, waybill=waybill, status=status, at=now - ago, secret=secret, sent_at=now, **extra)
     return post(info.api_url, delivery)
 
 
