@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import boto3
-
 from aftersales.logistics import aftership, kuaidi100, standard
 
 # Local secrets only: each carrier the local stack knows. Any other carrier gets 404, as on AWS.
@@ -64,7 +63,11 @@ def create_secrets(env: dict[str, str], endpoint_url: str, region: str) -> None:
 
 def secret_of(carrier: str, *, endpoint_url: str, region: str, stack_name: str) -> str:
     ssm = boto3.client(
-        "ssm", endpoint_url=endpoint_url, region_name=region, aws_access_key_id="local", aws_secret_access_key="local"
+        "ssm",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
     name = f"/{stack_name}/carriers/{carrier}"
     try:
@@ -112,9 +115,7 @@ def build(
                     "status": "200",
                     "state": KUAIDI100_STATE[status],
                     "condition": "F00",
-                    "data": [
-                        {"time": local, "ftime": local, "context": description, "areaName": location}
-                    ],
+                    "data": [{"time": local, "ftime": local, "context": description, "areaName": location}],
                 },
             },
             ensure_ascii=False,
@@ -152,7 +153,10 @@ def build(
         return Delivery(
             carrier,
             body,
-            {"Content-Type": aftership.CONTENT_TYPE, "aftership-hmac-sha256": aftership.signature(body, secret)},
+            {
+                "Content-Type": aftership.CONTENT_TYPE,
+                "aftership-hmac-sha256": aftership.signature(body, secret),
+            },
         )
     event: dict[str, Any] = {
         "event_id": event_id or f"evt_{uuid.uuid4().hex[:16]}",
@@ -184,12 +188,18 @@ def post(api_url: str, delivery: Delivery) -> tuple[int, Any]:
         return error.code, json.loads(error.read() or b"null")
 
 
-def push(stack: Any, carrier: str, *, waybill: str, status: str, ago: timedelta = timedelta(0), **extra: Any) -> tuple[int, Any]:
+def push(
+    stack: Any, carrier: str, *, waybill: str, status: str, ago: timedelta = timedelta(0), **extra: Any
+) -> tuple[int, Any]:
     """Build, sign with the running stack's secret, and post (``stack``: a Local- or RemoteStack)."""
     info = stack.info()
-    secret = secret_of(carrier, endpoint_url=info.endpoint_url, region=info.region, stack_name=info.stack_name)
+    secret = secret_of(
+        carrier, endpoint_url=info.endpoint_url, region=info.region, stack_name=info.stack_name
+    )
     now = stack.now()
-    delivery = build(carrier, waybill=waybill, status=status, at=now - ago, secret=secret, sent_at=now, **extra)
+    delivery = build(
+        carrier, waybill=waybill, status=status, at=now - ago, secret=secret, sent_at=now, **extra
+    )
     return post(info.api_url, delivery)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from infra.local.carriers import build
 from tests.events.builder import http_event
-from tests.integration.conftest import MERCHANT, OPS, BUYER, Api, Clock, Context
+from tests.integration.conftest import BUYER, MERCHANT, OPS, Api, Clock, Context
 
 SECRETS = {"kuaidi100": "k100-salt", "sf": "sf-secret"}
 MAX_RECEIVES = 5
@@ -65,8 +65,18 @@ def post(carrier: str, raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:
     return answer["statusCode"], json.loads(answer["body"])
 
 
-def deliver(clock: Clock, carrier: str, waybill: str, status: str, *, ago: timedelta = timedelta(0), **extra: Any) -> None:
-    delivery = build(carrier, waybill=waybill, status=status, at=clock.at - ago, secret=SECRETS[carrier], sent_at=clock.at, **extra)
+def deliver(
+    clock: Clock, carrier: str, waybill: str, status: str, *, ago: timedelta = timedelta(0), **extra: Any
+) -> None:
+    delivery = build(
+        carrier,
+        waybill=waybill,
+        status=status,
+        at=clock.at - ago,
+        secret=SECRETS[carrier],
+        sent_at=clock.at,
+        **extra,
+    )
     code, body = post(carrier, delivery.body, delivery.headers)
     assert code == 202, body
 
@@ -171,7 +181,10 @@ def test_a_late_in_transit_after_delivered_is_recorded_never_applied(
     drain(queues["queue"])
     seen = detail(api, claim_id)
     assert seen["claim"]["status"] == "awaiting_inspection"
-    assert [(p["status"], p["advanced"]) for p in seen["parcels"]] == [("in_transit", False), ("delivered", True)]
+    assert [(p["status"], p["advanced"]) for p in seen["parcels"]] == [
+        ("in_transit", False),
+        ("delivered", True),
+    ]
     waybill = default_repository().waybill("sf", "SF1000000001")
     assert waybill is not None and waybill.parcel_status == "delivered"
 
@@ -235,7 +248,11 @@ def test_exception_alerts_ops_on_the_timeline_and_the_bus_once(
     approved_and_shipped(api, claim_id)
     bus = RecordingPublisher()
     parcel = ParcelEvent(
-        carrier="sf", waybill="SF1000000001", status="exception", occurred_at=clock.at, provider_event_id="x-1"
+        carrier="sf",
+        waybill="SF1000000001",
+        status="exception",
+        occurred_at=clock.at,
+        provider_event_id="x-1",
     )
     for _ in range(2):
         carrier_events.handle(parcel, clock.at, publisher=bus)
@@ -265,7 +282,12 @@ def test_the_merchant_first_then_the_carrier_is_a_no_op_for_the_carrier(
 @pytest.mark.parametrize(
     ("carrier", "mutate", "status", "code"),
     [
-        ("sf", lambda d: (d.body, {**d.headers, "X-Aftersales-Signature": "t=1,v1=00"}), 401, "stale_signature"),
+        (
+            "sf",
+            lambda d: (d.body, {**d.headers, "X-Aftersales-Signature": "t=1,v1=00"}),
+            401,
+            "stale_signature",
+        ),
         ("kuaidi100", lambda d: (d.body.replace(b"sign=", b"sign=0"), d.headers), 401, "bad_signature"),
         ("sf", lambda d: (d.body, {"Content-Type": "text/plain"}), 400, "unsupported_media_type"),
         ("dhl", lambda d: (d.body, d.headers), 404, "unknown_carrier"),
@@ -274,7 +296,9 @@ def test_the_merchant_first_then_the_carrier_is_a_no_op_for_the_carrier(
 def test_the_webhook_refuses(
     clock: Clock, queues: dict[str, str], carrier: str, mutate: Any, status: int, code: str
 ) -> None:
-    delivery = build(carrier, waybill="SF1000000001", status="delivered", at=clock.at, secret=SECRETS.get(carrier, "x"))
+    delivery = build(
+        carrier, waybill="SF1000000001", status="delivered", at=clock.at, secret=SECRETS.get(carrier, "x")
+    )
     raw, headers = mutate(delivery)
     answer = post(carrier, raw, headers)
     assert (answer[0], answer[1]["code"]) == (status, code)
@@ -282,6 +306,8 @@ def test_the_webhook_refuses(
 
 
 def test_the_webhook_answers_kuaidi100_in_its_own_words(clock: Clock, queues: dict[str, str]) -> None:
-    delivery = build("kuaidi100", waybill="SF1000000001", status="delivered", at=clock.at, secret=SECRETS["kuaidi100"])
+    delivery = build(
+        "kuaidi100", waybill="SF1000000001", status="delivered", at=clock.at, secret=SECRETS["kuaidi100"]
+    )
     code, body = post("kuaidi100", delivery.body, delivery.headers)
     assert code == 202 and body["result"] is True and body["returnCode"] == "200"

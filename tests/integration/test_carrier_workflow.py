@@ -25,7 +25,10 @@ def test_a_carrier_delivery_resumes_the_run_waiting_for_the_return(claim_workflo
     wf.waiting_at(claim_id, "return_in_transit")
 
     delivered = ParcelEvent(
-        carrier="sf", waybill="SF3000000001", status="delivered", occurred_at=START - timedelta(minutes=5),
+        carrier="sf",
+        waybill="SF3000000001",
+        status="delivered",
+        occurred_at=START - timedelta(minutes=5),
         provider_event_id="d-1",
     )
     assert carrier_events.handle(delivered, START).actions == ["return_delivered"]

@@ -80,7 +80,7 @@ def test_kuaidi100_wrong_or_missing_sign_is_refused() -> None:
 
 
 def test_kuaidi100_sign_is_case_insensitive_md5_upper() -> None:
-    raw, param = kuaidi100_push()
+    _raw, param = kuaidi100_push()
     lower = urlencode({"param": param, "sign": kuaidi100.sign(param, SECRET).lower()}).encode()
     kuaidi100.verify(lower, FORM, SECRET)
 
@@ -127,7 +127,9 @@ def test_kuaidi100_unknown_state_is_refused_and_not_yet_picked_up_is_nothing() -
 # --------------------------------------------------------------------------- AfterShip
 
 
-def aftership_body(tag: str = "Delivered", subtag: str = "Delivered_001", event: str = "tracking_update") -> bytes:
+def aftership_body(
+    tag: str = "Delivered", subtag: str = "Delivered_001", event: str = "tracking_update"
+) -> bytes:
     return json.dumps(
         {
             "event": event,
@@ -141,7 +143,11 @@ def aftership_body(tag: str = "Delivered", subtag: str = "Delivered_001", event:
                 "subtag": subtag,
                 "updated_at": "2026-11-21T02:20:00+00:00",
                 "checkpoints": [
-                    {"checkpoint_time": "2026-11-20T08:00:00+08:00", "location": "Shenzhen", "tag": "InTransit"},
+                    {
+                        "checkpoint_time": "2026-11-20T08:00:00+08:00",
+                        "location": "Shenzhen",
+                        "tag": "InTransit",
+                    },
                     {
                         "checkpoint_time": "2026-11-21T10:15:00+08:00",
                         "location": "Hangzhou, Zhejiang",
@@ -248,7 +254,8 @@ def test_our_format_wrong_signature_and_rotation() -> None:
     raw = ours()
     with pytest.raises(BadSignature):
         standard.verify(raw, sig(raw, secret="old"), SECRET, now=NOW)
-    both = f"{sig(raw, secret='old')['x-aftersales-signature']},v1={standard.signature(int(NOW.timestamp()), raw, SECRET)}"
+    current = standard.signature(int(NOW.timestamp()), raw, SECRET)
+    both = f"{sig(raw, secret='old')['x-aftersales-signature']},v1={current}"
     standard.verify(raw, {**JSON, "x-aftersales-signature": both}, SECRET, now=NOW)
     for header in ("", "v1=abc", "t=abc,v1=00", f"t={int(NOW.timestamp())}"):
         with pytest.raises(BadSignature):
@@ -269,7 +276,9 @@ def test_our_format_truncated_body_wrong_content_type_unknown_status() -> None:
     with pytest.raises(BadPayload):
         standard.parse(raw, JSON, carrier="yto")
     with pytest.raises(BadPayload) as wrong_type:
-        standard.verify(ours(), {**sig(ours()), "content-type": "application/x-www-form-urlencoded"}, SECRET, now=NOW)
+        standard.verify(
+            ours(), {**sig(ours()), "content-type": "application/x-www-form-urlencoded"}, SECRET, now=NOW
+        )
     assert wrong_type.value.code == "unsupported_media_type"
     with pytest.raises(BadPayload) as unknown:
         standard.parse(ours("lost_in_space"), JSON, carrier="yto")
@@ -282,7 +291,10 @@ def test_our_format_truncated_body_wrong_content_type_unknown_status() -> None:
 
 def test_the_docs_worked_example_reproduces() -> None:
     """docs/webhooks.md: the same bytes, secret and timestamp give the signature printed there."""
-    body = b'{"events":[{"event_id":"evt_42","waybill":"SF1234567890","status":"delivered","occurred_at":"2026-11-21T10:15:00+08:00"}]}'
+    body = (
+        b'{"events":[{"event_id":"evt_42","waybill":"SF1234567890","status":"delivered",'
+        b'"occurred_at":"2026-11-21T10:15:00+08:00"}]}'
+    )
     assert standard.signature(1763691300, body, "whsec_test_123") == (
         "1e0dfab89180211d5b67b7284d2383cc8484ad1617c66ede4df5a9904cd9a0dc"
     )

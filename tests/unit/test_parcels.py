@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aftersales.domain.model import Action, ClaimType, Role, Status
-from aftersales.domain.parcels import WAITS_FOR, Leg, ParcelStatus, advances, claim_actions, event_key, is_alert
+from aftersales.domain.parcels import (
+    WAITS_FOR,
+    Leg,
+    ParcelStatus,
+    advances,
+    claim_actions,
+    event_key,
+    is_alert,
+)
 from aftersales.domain.transitions import transition
 
 P = ParcelStatus
@@ -26,7 +34,12 @@ def test_progress_only_moves_up_and_exception_never_moves_it() -> None:
     [
         (Leg.RETURN, P.PICKED_UP, Status.AWAITING_RETURN_SHIPMENT, [Action.SHIP_RETURN]),
         (Leg.RETURN, P.IN_TRANSIT, Status.AWAITING_RETURN_SHIPMENT, [Action.SHIP_RETURN]),
-        (Leg.RETURN, P.DELIVERED, Status.AWAITING_RETURN_SHIPMENT, [Action.SHIP_RETURN, Action.RETURN_DELIVERED]),
+        (
+            Leg.RETURN,
+            P.DELIVERED,
+            Status.AWAITING_RETURN_SHIPMENT,
+            [Action.SHIP_RETURN, Action.RETURN_DELIVERED],
+        ),
         (Leg.RETURN, P.IN_TRANSIT, Status.RETURN_IN_TRANSIT, []),
         (Leg.RETURN, P.DELIVERED, Status.RETURN_IN_TRANSIT, [Action.RETURN_DELIVERED]),
         (Leg.RETURN, P.DELIVERED, Status.AWAITING_INSPECTION, []),  # the merchant said so first
@@ -57,5 +70,7 @@ def test_event_key_is_the_provider_id_or_a_stable_hash() -> None:
     assert event_key("abc", "SF1", P.DELIVERED, at) == "id:abc"
     beijing = at.astimezone(datetime.now().astimezone().tzinfo)
     assert event_key(None, "SF1", P.DELIVERED, at) == event_key(None, "SF1", P.DELIVERED, beijing)
-    assert event_key(None, "SF1", P.DELIVERED, at) != event_key(None, "SF1", P.DELIVERED, at + timedelta(seconds=1))
+    assert event_key(None, "SF1", P.DELIVERED, at) != event_key(
+        None, "SF1", P.DELIVERED, at + timedelta(seconds=1)
+    )
     assert event_key(None, "SF1", P.DELIVERED, at) != event_key(None, "SF1", P.IN_TRANSIT, at)
