@@ -311,3 +311,30 @@ def test_the_webhook_answers_kuaidi100_in_its_own_words(clock: Clock, queues: di
     )
     code, body = post("kuaidi100", delivery.body, delivery.headers)
     assert code == 202 and body["result"] is True and body["returnCode"] == "200"
+
+
+def test_a_crash_after_the_claim_moved_is_retried_without_moving_it_twice(
+    api: Api, claim: dict[str, Any], clock: Clock, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aftersales.store import parcels
+
+    claim_id = claim["claim_id"]
+    approved_and_shipped(api, claim_id)
+    real = parcels.mark_applied
+    crashes = iter([True])
+
+    def crash_once(*args: Any, **kwargs: Any) -> None:
+        if next(crashes, False):
+            raise ConnectionError("the function died after moving the claim")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(parcels, "mark_applied", crash_once)
+    deliver(clock, "sf", "SF1000000001", "delivered", event_id="once")
+    assert len(poll(queues["queue"])["failed"]) == 1  # reported failed: SQS delivers it again
+    assert detail(api, claim_id)["claim"]["status"] == "awaiting_inspection"
+    drain(queues["queue"])
+    seen = detail(api, claim_id)
+    assert [e["action"] for e in seen["timeline"]].count("return_delivered") == 1
+    [track] = seen["parcels"]
+    assert track["advanced"] is True
+    assert parcels.parked_events("sf", "SF1000000001") == []
