@@ -24,14 +24,24 @@ def _shipped_return(stack: LocalStack, api: ApiClient, waybill: str) -> str:
     reply = api.call(
         "POST",
         "/claims",
-        {"order_id": order_id, "line_id": "L1", "quantity": 1, "type": "return_refund", "reason": "no_reason"},
+        {
+            "order_id": order_id,
+            "line_id": "L1",
+            "quantity": 1,
+            "type": "return_refund",
+            "reason": "no_reason",
+        },
         who=BUYER,
         headers={"idempotency-key": f"key-{order_id}"},
     )
     assert reply.status == 201, reply.body
     claim_id = str(reply.body["claim_id"])
-    assert api.call("POST", f"/claims/{claim_id}/decision", {"decision": "approve"}, who=MERCHANT).status == 200
-    shipped = api.call("POST", f"/claims/{claim_id}/shipment", {"carrier": "sf", "waybill": waybill}, who=BUYER)
+    assert (
+        api.call("POST", f"/claims/{claim_id}/decision", {"decision": "approve"}, who=MERCHANT).status == 200
+    )
+    shipped = api.call(
+        "POST", f"/claims/{claim_id}/shipment", {"carrier": "sf", "waybill": waybill}, who=BUYER
+    )
     assert shipped.status == 200, shipped.body
     return claim_id
 
@@ -45,9 +55,13 @@ def _detail(api: ApiClient, claim_id: str) -> dict[str, Any]:
 def test_signed_deliveries_move_the_claim(stack: LocalStack, api: ApiClient) -> None:
     waybill = f"SF{uuid.uuid4().int % 10**12:012d}"
     claim_id = _shipped_return(stack, api, waybill)
-    code, answer = carriers.push(stack, "aftership", waybill=waybill, status="out_for_delivery")
+    code, answer = carriers.push(
+        stack, "aftership", waybill=waybill, status="out_for_delivery", ago=timedelta(hours=2)
+    )
     assert (code, answer) == (202, {"accepted": 1})
-    code, answer = carriers.push(stack, "kuaidi100", waybill=waybill, status="delivered", ago=timedelta(hours=1))
+    code, answer = carriers.push(
+        stack, "kuaidi100", waybill=waybill, status="delivered", ago=timedelta(hours=1)
+    )
     assert code == 202 and answer["result"] is True
     seen = _detail(api, claim_id)  # moto delivers to the consumer inside the send
     assert seen["claim"]["status"] == "awaiting_inspection"
@@ -68,7 +82,11 @@ def test_forged_stale_and_unknown_deliveries_are_refused(stack: LocalStack) -> N
     assert carriers.post(info.api_url, forged)[0] == 401
     secret = carriers.LOCAL_SECRETS["sf"]
     stale = carriers.build(
-        "sf", waybill="SF0000000001", status="delivered", at=stack.now() - timedelta(minutes=10), secret=secret
+        "sf",
+        waybill="SF0000000001",
+        status="delivered",
+        at=stack.now() - timedelta(minutes=10),
+        secret=secret,
     )
     code, body = carriers.post(info.api_url, stale)
     assert (code, body["code"]) == (401, "stale_signature")
