@@ -338,3 +338,31 @@ def test_a_crash_after_the_claim_moved_is_retried_without_moving_it_twice(
     [track] = seen["parcels"]
     assert track["advanced"] is True
     assert parcels.parked_events("sf", "SF1000000001") == []
+
+
+def test_a_replacement_delivered_to_the_buyer_awaits_their_confirmation(
+    api: Api, order: dict[str, Any], clock: Clock, queues: dict[str, str]
+) -> None:
+    from tests.integration.conftest import claim_body
+
+    submitted = api.submit(claim_body(type="exchange", reason="size_color_mismatch"), key="key-exchange-1")
+    assert submitted.status == 201, submitted.body
+    claim_id = submitted.body["claim_id"]
+    approved_and_shipped(api, claim_id, waybill="SF1000000010")
+    deliver(clock, "sf", "SF1000000010", "delivered", event_id="back-1")
+    drain(queues["queue"])
+    assert api.act(claim_id, "inspection", {"passed": True}, as_=MERCHANT).status == 200
+    shipped = api.act(claim_id, "replacement", {"carrier": "yto", "waybill": "YT1000000011"}, as_=MERCHANT)
+    assert shipped.status == 200, shipped.body
+    assert detail(api, claim_id)["claim"]["status"] == "outbound_in_transit"
+    parcel = ParcelEvent(
+        carrier="yto",
+        waybill="YT1000000011",
+        status="delivered",
+        occurred_at=clock.at,
+        provider_event_id="o-2",
+    )
+    assert carrier_events.handle(parcel, clock.at).actions == ["outbound_delivered"]
+    seen = detail(api, claim_id)
+    assert seen["claim"]["status"] == "awaiting_buyer_confirmation"
+    assert {p["leg"] for p in seen["parcels"]} == {"return", "outbound"}

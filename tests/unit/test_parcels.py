@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aftersales.domain.model import Action, ClaimType, Role, Status
@@ -16,6 +17,8 @@ from aftersales.domain.parcels import (
     is_alert,
 )
 from aftersales.domain.transitions import transition
+from hypothesis import given
+from hypothesis import strategies as st
 
 P = ParcelStatus
 
@@ -74,3 +77,36 @@ def test_event_key_is_the_provider_id_or_a_stable_hash() -> None:
         None, "SF1", P.DELIVERED, at + timedelta(seconds=1)
     )
     assert event_key(None, "SF1", P.DELIVERED, at) != event_key(None, "SF1", P.IN_TRANSIT, at)
+
+
+_AFTER_ACTION = {
+    Action.SHIP_RETURN: Status.RETURN_IN_TRANSIT,
+    Action.RETURN_DELIVERED: Status.AWAITING_INSPECTION,
+    Action.OUTBOUND_DELIVERED: Status.AWAITING_BUYER_CONFIRMATION,
+}
+
+
+def _replay(events: list[ParcelStatus], claim: Status, leg: Leg) -> tuple[ParcelStatus | None, Status]:
+    """What the consumer does, without storage: advance the parcel, act on the events that advance it."""
+    parcel: ParcelStatus | None = None
+    for status in events:
+        if not advances(parcel, status):
+            continue
+        parcel = status
+        for action in claim_actions(leg, status, claim):
+            claim = _AFTER_ACTION[action]
+    return parcel, claim
+
+
+NOT_SENT_BACK = [s for s in ParcelStatus if s is not ParcelStatus.RETURNED_TO_SENDER]
+
+
+@given(st.lists(st.sampled_from(NOT_SENT_BACK), max_size=8), st.randoms())
+def test_any_order_of_the_same_events_ends_the_same(events: list[ParcelStatus], rnd: Any) -> None:
+    """Reordering (SQS is not FIFO) changes nothing: the parcel and the claim end where the furthest
+    status takes them. (A return to sender ranks last: whether the delivery came before it is exactly
+    what order decides, so it is left out.)"""
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    for start in (Status.AWAITING_RETURN_SHIPMENT, Status.RETURN_IN_TRANSIT):
+        assert _replay(events, start, Leg.RETURN) == _replay(shuffled, start, Leg.RETURN)
