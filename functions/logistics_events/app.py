@@ -34,6 +34,9 @@ def record_handler(record: ParcelEventRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(
+        name="CarrierEventsReceived", unit=MetricUnit.Count, value=len(event.get("Records") or [])
+    )
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -537,7 +537,9 @@ def claim_command(
                 p["carrier"],
                 p["waybill"],
                 p["status"],
-                "yes" if p["advanced"] else "late: recorded only",
+                "yes"
+                if p["advanced"]
+                else ("alert" if p["status"] == "exception" else "late: recorded only"),
                 ", ".join(p["actions"]),
             )
         out.print(parcels)
