@@ -30,7 +30,7 @@ from aftersales.clock import iso
 from aftersales.domain.errors import DomainError, IllegalTransition
 from aftersales.domain.model import Action, Status
 from aftersales.domain.parcels import Leg, claim_actions, is_alert
-from aftersales.events import Publisher, default_publisher, event
+from aftersales.events import Event, Publisher, default_publisher, event
 from aftersales.logistics.model import ParcelEvent
 from aftersales.observability import logger
 from aftersales.store import ClaimWrite, Repository, VersionConflict, default_repository, parcels
@@ -204,7 +204,8 @@ def _alert(
             repo.commit(ClaimWrite(claim=claim, timeline=entry))
         except VersionConflict:
             continue
-        publisher.publish(
+        _publish(
+            publisher,
             [
                 event(
                     ALERT_EVENT,
@@ -217,11 +218,19 @@ def _alert(
                     claim_status=claim.status,
                     event_key=f"{claim_id}:{parcel.key}",
                 )
-            ]
+            ],
         )
         logger.warning("parcel alert", extra={"claim_id": claim_id, "status": parcel.status.value})
         return
     raise VersionConflict(f"claim {claim_id} kept changing while a parcel alert was recorded")
+
+
+def _publish(publisher: Publisher, alerts: list[Event]) -> None:
+    """The alert is on the timeline already; a bus that cannot be reached must not undo the event."""
+    try:
+        publisher.publish(alerts)
+    except Exception:
+        logger.exception("parcel alert not published; it is on the claim's timeline")
 
 
 def _event_key(entry: TimelineItem) -> str | None:

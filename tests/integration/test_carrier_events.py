@@ -366,3 +366,25 @@ def test_a_replacement_delivered_to_the_buyer_awaits_their_confirmation(
     seen = detail(api, claim_id)
     assert seen["claim"]["status"] == "awaiting_buyer_confirmation"
     assert {p["leg"] for p in seen["parcels"]} == {"return", "outbound"}
+
+
+def test_an_unreachable_bus_does_not_undo_the_alert(
+    api: Api, claim: dict[str, Any], clock: Clock, queues: dict[str, str]
+) -> None:
+    class DownBus:
+        def publish(self, events: Any) -> None:
+            raise ConnectionError("EventBridge is unreachable")
+
+    claim_id = claim["claim_id"]
+    approved_and_shipped(api, claim_id)
+    parcel = ParcelEvent(
+        carrier="sf",
+        waybill="SF1000000001",
+        status="returned_to_sender",
+        occurred_at=clock.at,
+        provider_event_id="r",
+    )
+    assert carrier_events.handle(parcel, clock.at, publisher=DownBus()).outcome == "applied"
+    assert carrier_events.handle(parcel, clock.at, publisher=DownBus()).outcome == "duplicate"
+    actions = [e["action"] for e in detail(api, claim_id)["timeline"]]
+    assert actions.count("parcel_returned_to_sender") == 1
