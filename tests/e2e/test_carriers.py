@@ -9,13 +9,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from infra.cli.main import app
 from infra.cli.ops import redrive_dlqs, resolve
 from infra.local import carriers, demo
 from infra.local.demo import BUYER, MERCHANT, OPS, ApiClient
 from infra.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
+runner = CliRunner()
+WIDE = {"COLUMNS": "200"}
+CARRIER_PUSH = ["local", "carrier", "push", "--carrier", "jd"]
 
 
 def _shipped_return(stack: LocalStack, api: ApiClient, waybill: str) -> str:
@@ -74,6 +79,17 @@ def test_signed_deliveries_move_the_claim(stack: LocalStack, api: ApiClient) -> 
     seen = _detail(api, claim_id)
     assert seen["claim"]["status"] == "awaiting_inspection"
     assert seen["parcels"][0]["status"] == "in_transit" and seen["parcels"][0]["advanced"] is False
+
+    # Ops see the same track, and the local carrier command plays one more scan.
+    said = runner.invoke(app, ["ops", "claim", claim_id, "--state-dir", str(stack.state_dir)], env=WIDE)
+    assert said.exit_code == 0, said.output
+    assert "Parcel track" in said.stdout and "late: recorded only" in said.stdout
+    pushed = runner.invoke(
+        app,
+        [*CARRIER_PUSH, "--waybill", waybill, "--status", "delivered", "--state-dir", str(stack.state_dir)],
+        env=WIDE,
+    )
+    assert pushed.exit_code == 0 and pushed.stdout.startswith("202"), pushed.output
 
 
 def test_forged_stale_and_unknown_deliveries_are_refused(stack: LocalStack) -> None:

@@ -388,3 +388,36 @@ def test_an_unreachable_bus_does_not_undo_the_alert(
     assert carrier_events.handle(parcel, clock.at, publisher=DownBus()).outcome == "duplicate"
     actions = [e["action"] for e in detail(api, claim_id)["timeline"]]
     assert actions.count("parcel_returned_to_sender") == 1
+
+
+def test_two_appliers_of_one_event_move_the_claim_once(
+    api: Api, claim: dict[str, Any], clock: Clock, queues: dict[str, str]
+) -> None:
+    """The buyer's shipment hook and the consumer can both find the same event parked."""
+    from aftersales.store import parcels
+
+    claim_id = claim["claim_id"]
+    assert api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT).status == 200
+    parcel = ParcelEvent(
+        carrier="sf",
+        waybill="SF1000000004",
+        status="delivered",
+        occurred_at=clock.at,
+        provider_event_id="twice",
+    )
+    assert carrier_events.handle(parcel, clock.at).outcome == "parked"
+    [seen_by_one] = parcels.parked_events("sf", "SF1000000004")
+    [seen_by_other] = parcels.parked_events("sf", "SF1000000004")
+    assert (
+        api.act(claim_id, "shipment", {"carrier": "sf", "waybill": "SF1000000004"}, as_=BUYER).status == 200
+    )
+    waybill = parcels.get_waybill("sf", "SF1000000004")
+    assert waybill is not None
+    repo = default_repository()
+    bus = RecordingPublisher()
+    for item in (seen_by_one, seen_by_other):  # both had read it as parked
+        carrier_events._apply(item, waybill, clock.at, repo, bus)
+    seen = detail(api, claim_id)
+    assert seen["claim"]["status"] == "awaiting_inspection"
+    assert [e["action"] for e in seen["timeline"]].count("return_delivered") == 1
+    assert len(seen["parcels"]) == 1
