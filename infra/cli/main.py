@@ -197,6 +197,57 @@ def local_advance(
         Console().print(f"{r.function}: {json.dumps(r.result)}")
 
 
+carrier_app = typer.Typer(
+    help="Play a carrier: signed webhook deliveries to the local stack.", no_args_is_help=True
+)
+local_app.add_typer(carrier_app, name="carrier")
+
+
+class ParcelStatusOption(enum.StrEnum):
+    picked_up = "picked_up"
+    in_transit = "in_transit"
+    out_for_delivery = "out_for_delivery"
+    delivered = "delivered"
+    exception = "exception"
+    returned_to_sender = "returned_to_sender"
+
+
+@carrier_app.command("push")
+def carrier_push(
+    carrier: Annotated[
+        str, typer.Option(help="The webhook: kuaidi100, aftership, or a carrier on our format (sf, yto, jd).")
+    ],
+    waybill: Annotated[str, typer.Option(help="The parcel's waybill number.")],
+    status: Annotated[ParcelStatusOption, typer.Option(help="What happened to the parcel.")],
+    courier: Annotated[
+        str, typer.Option(help="The courier an aggregator reports (kuaidi100, aftership).")
+    ] = "sf",
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="Our format: the claim id on the return label (picked up before the waybill is known)."
+        ),
+    ] = None,
+    ago: Annotated[str, typer.Option(help="How long ago it happened (stack time): 0s, 2h, 1d.")] = "0s",
+    state_dir: StateDir = None,
+) -> None:
+    """Sign and post a real-shaped delivery, as the carrier would; prints the webhook's answer."""
+    from infra.local import carriers
+
+    stack = _stack_or_exit(state_dir)
+    code, answer = carriers.push(
+        stack,
+        carrier,
+        waybill=waybill,
+        status=status.value,
+        ago=parse_duration(ago),
+        courier=courier,
+        reference=reference,
+    )
+    Console().print(f"{code} {json.dumps(answer, ensure_ascii=False)}", highlight=False)
+    raise typer.Exit(0 if code == 202 else 1)
+
+
 @local_app.command("seed")
 def local_seed(
     state_dir: StateDir = None,

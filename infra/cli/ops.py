@@ -522,6 +522,23 @@ def claim_command(
         out.print(table)
     else:
         out.print("penalties: none")
+    if detail.get("parcels"):
+        parcels = _table(
+            "Parcel track", "at", "leg", "carrier", "waybill", "status", "applied", "moved the claim"
+        )
+        for p in detail["parcels"]:
+            parcels.add_row(
+                _short(p["at"]),
+                p["leg"],
+                p["carrier"],
+                p["waybill"],
+                p["status"],
+                "yes"
+                if p["advanced"]
+                else ("alert" if p["status"] == "exception" else "late: recorded only"),
+                ", ".join(p["actions"]),
+            )
+        out.print(parcels)
     run = detail["execution"]
     if run is None:
         out.print("[yellow]no workflow run for this claim[/yellow]")

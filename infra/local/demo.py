@@ -60,7 +60,19 @@ class Later:
     says: str = ""
 
 
-Step = Act | Lapse | Later
+@dataclass(frozen=True)
+class Carrier:
+    """A carrier posts a signed delivery about the story's return parcel (``infra.local.carriers``).
+    ``webhook``: kuaidi100, aftership, or a carrier on our own format; ``label``: the event quotes the
+    claim id printed on the return label (a pick-up before anyone told us the waybill)."""
+
+    status: str
+    webhook: str = "sf"
+    label: bool = False
+    says: str = ""
+
+
+Step = Act | Lapse | Later | Carrier
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,19 @@ STORIES: tuple[Story, ...] = (
             SHIP_BACK,
             RECEIVED,
             Act("merchant", "inspection", {"passed": True, "findings": "unworn"}, "Inspection passes"),
+        ),
+        outcome="refunded",
+    ),
+    Story(
+        "carrier-return",
+        "A return the carrier carries from pick-up to delivery, inspected and refunded",
+        _claim("L1", "return_refund", "no_reason", "wrong colour"),
+        (
+            APPROVE,
+            Carrier("picked_up", "sf", label=True, says="SF picks the parcel up at the buyer's door"),
+            Carrier("in_transit", "sf", says="SF: in transit"),
+            Carrier("delivered", "kuaidi100", says="Kuaidi100: delivered to the merchant"),
+            Act("merchant", "inspection", {"passed": True, "findings": "as new"}, "Inspection passes"),
         ),
         outcome="refunded",
     ),
@@ -309,6 +334,18 @@ def _play(story: Story, api: ApiClient, clock: Clock, result: StoryResult, run_i
                 body["waybill"] = f"SF{uuid.uuid4().int % 10**12:012d}"
             reply = api.call("POST", f"/claims/{claim_id}/{step.action}", body, who=PEOPLE[step.who])
             _expect(reply, 200, f"{step.who} {step.action}")
+        elif isinstance(step, Carrier):
+            from infra.local import carriers
+
+            code, answer = carriers.push(
+                clock,
+                step.webhook,
+                waybill=f"SF{uuid.uuid5(uuid.NAMESPACE_URL, claim_id).int % 10**12:012d}",
+                status=step.status,
+                reference=claim_id if step.label else None,
+            )
+            if code != 202:
+                raise _StoryFailed(f"carrier {step.webhook} {step.status}: HTTP {code} {answer}")
         elif isinstance(step, Lapse):
             due = _open_deadline(api, claim_id, step.deadline)
             clock.advance(max(due - clock.now(), timedelta(0)) + step.overdue)

@@ -45,7 +45,7 @@ from typing import Any
 
 import boto3
 
-from infra.local import tokens
+from infra.local import carriers, tokens
 from infra.local.gateway import LocalGateway
 from infra.local.lambda_dispatch import Handler, InProcessLambdas, LocalLambdaContext, inprocess_lambdas
 from infra.local.template import (
@@ -348,6 +348,7 @@ class LocalStack:
         self._create_stack(endpoint)
         self._create_state_machines()
         self._set_env(self._function_environment())
+        carriers.create_secrets(self.env, endpoint, LOCAL_REGION)
         self._set_clock()
         clear_handler_caches()
 

@@ -246,7 +246,7 @@ def test_complaint_gets_the_platforms_opinion(claim_workflow: ClaimWorkflow) -> 
     put_order()
     claim_id = submit("complaint", "service", line_id="", quantity=0)
     wf.waiting_at(claim_id, "awaiting_opinion")
-    act(claim_id, OPS, Action.GIVE_OPINION, note="agent retrained")
+    act(claim_id, OPS, Action.GIVE_OPINION, opinion="agent retrained")
 
     assert wf.finished(claim_id)["status"] == "SUCCEEDED"
     assert (claim_of(claim_id).status, claim_of(claim_id).outcome) == ("closed", "resolved")

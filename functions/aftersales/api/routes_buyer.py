@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from aftersales import claims, clock, evidence
+from aftersales import carrier_events, claims, clock, evidence
 from aftersales.domain.model import Action, Role, Status
 from aftersales.domain.transitions import buyer_accepts, buyer_refuses
 
@@ -37,7 +37,7 @@ def get_claim(claim_id: str) -> dict[str, Any]:
 
 @router.post("/claims/<claim_id>/shipment")
 def ship_return(claim_id: str, body: Shipment) -> dict[str, Any]:
-    return perform(router, "shipment", claim_id, Action.SHIP_RETURN, body.to_input())
+    return perform(router, "shipment", claim_id, Action.SHIP_RETURN, body.to_input(), via=carrier_events.ship)
 
 
 @router.post("/claims/<claim_id>/cancel")

@@ -61,9 +61,12 @@ def perform(
     claim_id: str,
     action: Action | Callable[[Status], Action],
     given: ActionInput | None = None,
+    *,
+    via: Callable[..., claims.ActResult] = claims.act,
 ) -> dict[str, Any]:
     """``route`` (a key of ``ACTION_ROUTES``) performs ``action`` for the caller, if the caller's role
-    may call it; the answer is the claim after the change."""
+    may call it, through ``via`` (the claim service, or a use case built on it: a shipment applies
+    carrier events that were waiting for its waybill); the answer is the claim after the change."""
     spec = ACTION_ROUTES[route]
     actor = require_role(router, *spec.roles)
 
@@ -74,7 +77,7 @@ def perform(
         return taken
 
     # claims.act resumes the waiting workflow run itself when this change cleared its token.
-    result = claims.act(claim_id, actor, checked, given, clock.now())
+    result = via(claim_id, actor, checked, given, clock.now())
     return claim_view(result.claim, actor)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from aftersales import claims
+from aftersales import carrier_events, claims
 from aftersales.domain.model import Action, Role, Status
 
 from .routes_common import perform, require_role
@@ -45,12 +45,14 @@ def inspect(claim_id: str, body: Inspection) -> dict[str, Any]:
 
 @router.post("/claims/<claim_id>/repair")
 def repair(claim_id: str, body: Repair) -> dict[str, Any]:
-    return perform(router, "repair", claim_id, body.action, body.to_input())
+    return perform(router, "repair", claim_id, body.action, body.to_input(), via=carrier_events.ship)
 
 
 @router.post("/claims/<claim_id>/replacement")
 def ship_replacement(claim_id: str, body: Shipment) -> dict[str, Any]:
-    return perform(router, "replacement", claim_id, Action.SHIP_REPLACEMENT, body.to_input())
+    return perform(
+        router, "replacement", claim_id, Action.SHIP_REPLACEMENT, body.to_input(), via=carrier_events.ship
+    )
 
 
 @router.post("/claims/<claim_id>/extension")

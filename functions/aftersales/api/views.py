@@ -19,6 +19,7 @@ from aftersales.domain.deadlines import Deadline
 from aftersales.domain.model import Order, Role, Status
 from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
+from aftersales.domain.parcels import TrackEntry
 from aftersales.pii import mask_address, mask_phone, mask_text
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
@@ -160,6 +161,7 @@ def detail_view(detail: ClaimDetail, viewer: Actor, now: datetime) -> dict[str, 
                 for day in detail.penalties
             ],
         },
+        "parcels": [parcel_view(entry) for entry in detail.parcels],
         "next_action": {
             "summary": upcoming.summary,
             "owner": upcoming.owner.value if upcoming.owner else None,
@@ -170,6 +172,23 @@ def detail_view(detail: ClaimDetail, viewer: Actor, now: datetime) -> dict[str, 
             "penalty": upcoming.penalty,
             "your_actions": [a.value for a in upcoming.actions.get(viewer.role, [])],
         },
+    }
+
+
+def parcel_view(entry: TrackEntry) -> dict[str, Any]:
+    """One carrier event on the claim's parcel track. ``advanced`` False: it arrived after a later
+    status and was recorded only."""
+    return {
+        "leg": entry.leg.value,
+        "carrier": entry.carrier,
+        "waybill": entry.waybill,
+        "status": entry.status.value,
+        "at": iso(entry.occurred_at),
+        "received_at": iso(entry.received_at),
+        "location": entry.location,
+        "description": mask_text(entry.description),
+        "advanced": entry.advanced,
+        "actions": list(entry.actions),
     }
 
 

@@ -9,7 +9,7 @@ this package reads, asks the domain, and writes the result in one conditional tr
 
 from aftersales.domain.claim import Claim
 
-from .act import ActResult, ClaimChanged, act, park, resume_parked
+from .act import ActResult, ClaimChanged, act, annotate, park, resume_parked
 from .common import MAX_ATTEMPTS, policy_for
 from .queries import ClaimDetail, detail, list_for, overdue, read
 from .submit import evidence_prefix, new_claim_id, open_claim, submit
@@ -21,6 +21,7 @@ __all__ = [
     "ClaimChanged",
     "ClaimDetail",
     "act",
+    "annotate",
     "detail",
     "evidence_prefix",
     "list_for",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aftersales import workflow
 from aftersales.domain import changes
@@ -17,8 +18,8 @@ from aftersales.domain.transitions import Transition
 from aftersales.observability import logger
 from aftersales.service_errors import Conflict
 from aftersales.store import Repository, VersionConflict, default_repository
-from aftersales.store.mapping import item_to_deadline
-from aftersales.store.models import DeadlineItem
+from aftersales.store.mapping import item_to_deadline, item_to_entry
+from aftersales.store.models import DeadlineItem, TimelineItem
 
 from .common import MAX_ATTEMPTS, count, policy_for, record_in_scope
 
@@ -91,6 +92,41 @@ def act(
         _resume_run(change, lapsed_deadline)
         return ActResult(change.claim, moved, change.cleared_task_token)
     raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
+
+
+def annotate(
+    claim_id: str,
+    actor: Actor,
+    what: str,
+    now: datetime,
+    *,
+    note: str | None,
+    details: Mapping[str, Any],
+    once_key: str,
+    repo: Repository | None = None,
+) -> Claim | None:
+    """A timeline entry that changes no status (``what``: e.g. ``parcel_exception``), written once per
+    ``once_key`` (kept as ``details.event_key``): None when an entry with that key exists already."""
+    repo = repo or default_repository()
+    for _ in range(MAX_ATTEMPTS):
+        record, claim = record_in_scope(repo, claim_id, actor)
+        if any(_event_key(item) == once_key for item in record.timeline):
+            return None
+        change = changes.annotate(
+            claim, actor, what, now, note=note, details={**details, "event_key": once_key}
+        )
+        try:
+            repo.commit_change(change)
+        except VersionConflict:
+            continue
+        return change.claim
+    raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
+
+
+def _event_key(item: TimelineItem) -> str | None:
+    details = item_to_entry(item).details
+    value = details.get("event_key")
+    return str(value) if value else None
 
 
 def _resume_run(change: Change, lapsed_deadline: DeadlineKind | None = None) -> None:

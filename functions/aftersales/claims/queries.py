@@ -8,6 +8,7 @@ from datetime import datetime
 from aftersales.domain.claim import Actor, Claim, PenaltyDay, TimelineEntry
 from aftersales.domain.deadlines import Deadline
 from aftersales.domain.model import Order, Role, Status
+from aftersales.domain.parcels import TrackEntry
 from aftersales.service_errors import BadRequest
 from aftersales.store import Repository, default_repository
 from aftersales.store.mapping import (
@@ -16,6 +17,7 @@ from aftersales.store.mapping import (
     item_to_entry,
     item_to_order,
     item_to_penalty_day,
+    item_to_track_entry,
 )
 
 from .common import record_in_scope
@@ -30,6 +32,7 @@ class ClaimDetail:
     deadlines: tuple[Deadline, ...]
     penalties: tuple[PenaltyDay, ...]
     order: Order | None
+    parcels: tuple[TrackEntry, ...] = ()  # carrier events on the claim's parcels, oldest first
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ def detail(claim_id: str, actor: Actor, *, repo: Repository | None = None) -> Cl
         deadlines=tuple(item_to_deadline(item) for item in record.deadlines),
         penalties=tuple(item_to_penalty_day(item) for item in record.penalties),
         order=item_to_order(order.order) if order else None,
+        parcels=tuple(item_to_track_entry(item) for item in record.parcels),
     )
 
 

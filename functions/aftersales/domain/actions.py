@@ -55,6 +55,14 @@ class ShipmentInput(ActionInput):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeliveryInput(ActionInput):
+    """A parcel delivered. ``delivered_at`` (a carrier's delivery time) starts the next stage's clock,
+    the merchant's inspection; never later than now. None: now (a person says it arrived)."""
+
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class InspectionInput(ActionInput):
     findings: str | None = None
     liability: str | None = None
@@ -109,6 +117,8 @@ INPUTS: dict[Action, type[ActionInput]] = {
     Action.SHIP_RETURN: ShipmentInput,
     Action.SHIP_REPLACEMENT: ShipmentInput,
     Action.COMPLETE_REPAIR: ShipmentInput,
+    Action.RETURN_DELIVERED: DeliveryInput,
+    Action.OUTBOUND_DELIVERED: DeliveryInput,
     Action.INSPECT_PASS: InspectionInput,
     Action.INSPECT_FAIL: InspectionInput,
     Action.QUOTE_REPAIR: QuoteInput,
@@ -142,13 +152,16 @@ def checked_input(action: Action, given: ActionInput | None) -> ActionInput:
     """The input ``action`` takes, from ``given`` (none: the defaults, where the input has them).
 
     ``given`` may carry more than the action takes (a buyer's "refuse" gives a reason, which only a
-    dispute records): the extra fields are dropped. Less is refused.
+    dispute records): what the action does not take is dropped; what it needs and ``given`` lacks is
+    refused.
     """
     kind = input_type(action)
     if given is None:
         return input_for(action)
-    if not isinstance(given, kind):
-        raise InvalidInput(f"{action.value} takes {kind.__name__}, not {type(given).__name__}")
     if type(given) is kind:
         return given
-    return kind(**{f.name: getattr(given, f.name) for f in fields(kind)})
+    shared = {f.name: getattr(given, f.name) for f in fields(kind) if hasattr(given, f.name)}
+    try:
+        return kind(**shared)
+    except TypeError:
+        raise InvalidInput(f"{action.value} takes {kind.__name__}, not {type(given).__name__}") from None

@@ -17,6 +17,7 @@ from . import deadlines as dl
 from .actions import (
     ActionInput,
     Approval,
+    DeliveryInput,
     ExtensionInput,
     InspectionInput,
     OpinionInput,
@@ -157,7 +158,12 @@ def decide(
         details["extended"] = [{"deadline": d.kind.value, "due_at": d.due_at} for d in written]
     cleared = None
     if moved.changes_status:
-        written = [dl.meet(d, now) for d in open_now] + _opened(deadlines, moved.target, claim, policy, now)
+        started = _stage_start(data, now)
+        if started != now:
+            details["stage_started_at"] = started
+        written = [dl.meet(d, now) for d in open_now] + _opened(
+            deadlines, moved.target, claim, policy, started
+        )
         cleared = claim.task_token
         after = replace(
             after,
@@ -177,6 +183,13 @@ def decide(
         moved,
         cleared,
     )
+
+
+def _stage_start(data: ActionInput, now: datetime) -> datetime:
+    """When the next stage's clock starts: now, or when a carrier delivered the goods (never later)."""
+    if isinstance(data, DeliveryInput) and data.delivered_at is not None:
+        return min(data.delivered_at, now)
+    return now
 
 
 def _opened(
@@ -360,6 +373,19 @@ def resume(claim: Claim, actor: Actor, now: datetime) -> Change:
     details = {"parked_for": claim.parked_reason or "unknown"}
     entry = _entry(after, actor, RESUME_ACTION, claim.status, now, details=details)
     return Change(after, entry, claim.version, cleared_task_token=claim.task_token)
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def annotate(
+    claim: Claim, actor: Actor, what: str, now: datetime, *, note: str | None, details: Mapping[str, Any]
+) -> Change:
+    """A timeline entry that changes no status (a parcel in trouble): the claim's version moves on so
+    the entry is ordered with every other change."""
+    after = replace(claim, updated_at=now, version=claim.version + 1)
+    entry = _entry(after, actor, what, claim.status, now, note=note, details=dict(details))
+    return Change(after, entry, claim.version)
 
 
 # --------------------------------------------------------------------------- scorecard

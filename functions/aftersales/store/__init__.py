@@ -1,5 +1,6 @@
 """Storage: the single table as pynamodb models and the repository that reads and writes it."""
 
+from . import parcels
 from .repository import (
     ClaimRecord,
     ClaimWrite,
@@ -20,4 +21,5 @@ __all__ = [
     "VersionConflict",
     "WaybillInUse",
     "default_repository",
+    "parcels",
 ]

@@ -23,6 +23,7 @@ from aftersales.domain.model import (
     Role,
     Status,
 )
+from aftersales.domain.parcels import Leg, ParcelStatus, TrackEntry
 from aftersales.domain.policy import DeadlineKind, OnExpiry
 
 from .models import (
@@ -31,6 +32,7 @@ from .models import (
     DeadlineItem,
     OrderItem,
     OrderLineMap,
+    ParcelTrackItem,
     PenaltyDayItem,
     ShipmentMap,
     TimelineItem,
@@ -335,6 +337,21 @@ def item_to_entry(item: TimelineItem) -> TimelineEntry:
         claim_version=int(item.claim_version),
         note=item.note,
         details=dict(details),
+    )
+
+
+def item_to_track_entry(item: ParcelTrackItem) -> TrackEntry:
+    return TrackEntry(
+        leg=Leg(item.leg),
+        carrier=item.carrier,
+        waybill=item.waybill,
+        status=ParcelStatus(item.status),
+        occurred_at=parse_instant(item.occurred_at),
+        received_at=parse_instant(item.received_at),
+        location=item.location or "",
+        description=item.description or "",
+        advanced=bool(item.advanced),
+        actions=tuple(str(action) for action in item.actions or ()),
     )
 
 

@@ -9,7 +9,9 @@ Keys:
   timeline entry   CLAIM#<id>               EVT#<iso ts>#<version:06d>[-<suffix>]
   deadline         CLAIM#<id>               DL#<kind>
   penalty day      CLAIM#<id>               PEN#<kind>#<instance:02d>#<day:04d>
-  waybill          WAYBILL#<carrier>#<no>   WAYBILL
+  waybill          WAYBILL#<carrier>#<no>   WAYBILL            (+ the parcel's current status)
+  carrier event    WAYBILL#<carrier>#<no>   PEVT#<event key>    (dedupe; parked until a claim has the waybill)
+  parcel track     CLAIM#<id>               PARCEL#<event at>#<event key>
   merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
 GSIs:
   buyer-index      gsi_buyer_pk = BUYER#<id>        created_at                  (claims)
@@ -307,6 +309,44 @@ class WaybillItem(TableItem, discriminator="waybill"):
     claim_id = UnicodeAttribute()
     direction = UnicodeAttribute()  # "return" (buyer → merchant) or "outbound" (merchant → buyer)
     registered_at = UnicodeAttribute()
+    # The parcel's progress from carrier events (domain.parcels): only ever moves up the ranks.
+    parcel_status = UnicodeAttribute(null=True)
+    parcel_rank = NumberAttribute(null=True)
+    parcel_status_at = UnicodeAttribute(null=True)
+    parcel_event_key = UnicodeAttribute(null=True)  # the event that set it (a retried event knows it did)
+
+
+class CarrierEventItem(TableItem, discriminator="carrier_event"):
+    """One carrier event as received, under its waybill (``PEVT#<event key>``), written once: a
+    duplicate finds it. ``state`` is ``parked`` until a claim has the waybill, then ``applied``."""
+
+    carrier = UnicodeAttribute()
+    waybill = UnicodeAttribute()
+    event_key = UnicodeAttribute()
+    status = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    event = UnicodeAttribute()  # the normalised event as JSON, to apply it later
+    state = UnicodeAttribute(default="parked")
+    claim_id = UnicodeAttribute(null=True)
+    applied_at = UnicodeAttribute(null=True)
+
+
+class ParcelTrackItem(TableItem, discriminator="parcel_track"):
+    """A carrier event on the claim's parcel track (``GET /claims/{id}``, ``ops claim``)."""
+
+    claim_id = UnicodeAttribute()
+    leg = UnicodeAttribute()  # return | outbound
+    carrier = UnicodeAttribute()
+    waybill = UnicodeAttribute()
+    status = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    location = UnicodeAttribute(default="")
+    description = UnicodeAttribute(default="")
+    event_key = UnicodeAttribute()
+    advanced = BooleanAttribute(default=False)  # False: behind the parcel's state, recorded only
+    actions = ListAttribute(of=UnicodeAttribute, default=list)  # claim actions it took
 
 
 class RefundItem(TableItem, discriminator="refund"):

@@ -41,6 +41,7 @@ from .models import (
     DeadlineItem,
     MerchantStatItem,
     OrderItem,
+    ParcelTrackItem,
     PenaltyDayItem,
     TableItem,
     TimelineItem,
@@ -72,6 +73,7 @@ class ClaimRecord:
     timeline: list[TimelineItem]
     deadlines: list[DeadlineItem]
     penalties: list[PenaltyDayItem]
+    parcels: list[ParcelTrackItem] = field(default_factory=list)  # carrier events, oldest first
 
 
 @dataclass
@@ -189,6 +191,7 @@ class Repository:
         timeline: list[TimelineItem] = []
         deadlines: list[DeadlineItem] = []
         penalties: list[PenaltyDayItem] = []
+        parcels: list[ParcelTrackItem] = []
         for item in TableItem.query(claim_pk(claim_id), consistent_read=True):
             if isinstance(item, ClaimItem):
                 claim = item
@@ -198,7 +201,9 @@ class Repository:
                 deadlines.append(item)
             elif isinstance(item, PenaltyDayItem):
                 penalties.append(item)
-        return ClaimRecord(claim, timeline, deadlines, penalties) if claim else None
+            elif isinstance(item, ParcelTrackItem):
+                parcels.append(item)
+        return ClaimRecord(claim, timeline, deadlines, penalties, parcels) if claim else None
 
     @_on_own_table
     def get_claims(self, claim_ids: Iterable[str]) -> list[ClaimItem]:
