@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import json
 import logging
 import os
@@ -35,6 +36,10 @@ Handler = Callable[[dict[str, Any], Any], Any]
 Verifier = Callable[[str], Mapping[str, Any]]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# Connections the kernel holds while the accept loop catches up. socketserver's default of 5 resets
+# clients in a burst of 20; API Gateway takes bursts in the thousands. 128 is werkzeug's (and so the
+# moto server's) backlog; the kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 128
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 LOCAL_API_ID = "localapi"
@@ -413,7 +418,8 @@ class LocalGateway:
             LOG.error("no handler for %s (route %s)", route.function, route.route_key)
             return message(500, "Internal Server Error")
         try:
-            result = handler(event, self.context_factory(route.function))
+            # A context of its own per invocation, as on Lambda (context-local log keys and the like).
+            result = contextvars.copy_context().run(handler, event, self.context_factory(route.function))
             return to_http_response(result)
         except BadIntegrationResponse as exc:
             LOG.error("%s returned a response API Gateway rejects: %s", route.function, exc)
@@ -459,8 +465,7 @@ class LocalGateway:
     def listen(self) -> LocalGateway:
         """Bind the socket (port 0 picks a free one); ``start`` or ``serve_forever`` then serve it."""
         if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _request_handler_for(self))
-            self._server.daemon_threads = True
+            self._server = _Server((self.host, self.port), _request_handler_for(self))
         return self
 
     def start(self) -> LocalGateway:
@@ -540,6 +545,11 @@ def _unauthorized(reason: str) -> GatewayResponse:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
 
 
 def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:

@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -126,7 +127,10 @@ class InProcessLambdas:
         event = _decode_event(body)
         result, payload, error = None, b"", None
         try:
-            result = handler(event, context)
+            # A context of its own, as each invocation has its own execution environment: an
+            # invocation inside another (an SQS consumer run inside the send) keeps apart its
+            # context-local state, Powertools' log keys among it.
+            result = contextvars.copy_context().run(handler, event, context)
         except Exception as exc:
             # Real Lambda names an unhandled exception by its class name; Retry/Catch match on it.
             error = (type(exc).__name__, str(exc), traceback.format_tb(exc.__traceback__.tb_next))

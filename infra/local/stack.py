@@ -48,6 +48,7 @@ import boto3
 from infra.local import tokens
 from infra.local.gateway import LocalGateway
 from infra.local.lambda_dispatch import Handler, InProcessLambdas, LocalLambdaContext, inprocess_lambdas
+from infra.local.moto_server import MotoServer
 from infra.local.template import (
     FUNCTION_TYPE,
     LOCAL_ACCOUNT_ID,
@@ -167,38 +168,6 @@ def scheduled_event(at: datetime, rule_arn: str) -> dict[str, Any]:
     }
 
 
-# --- the moto server -----------------------------------------------------------------------------------
-
-
-class _MotoServer:
-    """moto's server app on a werkzeug server we create ourselves, so a busy port fails here and now
-    (``ThreadedMotoServer`` would fail in its thread and leave ``start`` waiting forever)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
-
-
 # --- what a running stack publishes -------------------------------------------------------------------
 
 
@@ -290,7 +259,7 @@ class LocalStack:
         self.env: dict[str, str] = {}
         self.lambdas: InProcessLambdas | None = None
         self.gateway: LocalGateway | None = None
-        self._moto: _MotoServer | None = None
+        self._moto: MotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_path: list[str] | None = None
         self._exit = contextlib.ExitStack()
@@ -326,7 +295,7 @@ class LocalStack:
         self._exit.callback(moto_log.removeFilter, self._moto_filter)
         warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
         try:
-            self._moto = _MotoServer(self.host, self.moto_port)
+            self._moto = MotoServer(self.host, self.moto_port)
         except OSError as exc:
             raise PortInUse(f"the moto port {self.host}:{self.moto_port} is already in use") from exc
         self._moto.start()
