@@ -133,7 +133,7 @@ class InProcessLambdas:
             result = contextvars.copy_context().run(handler, event, context)
         except Exception as exc:
             # Real Lambda names an unhandled exception by its class name; Retry/Catch match on it.
-            error = (type(exc).__name__, str(exc), traceback.format_tb(exc.__traceback__.tb_next))
+            error = (type(exc).__name__, str(exc), _stack_trace(exc))
         else:
             try:
                 payload = json.dumps(result).encode()
@@ -233,3 +233,9 @@ def _decode_event(body: Any) -> Any:
     if not body:
         return {}
     return json.loads(body)
+
+
+def _stack_trace(exc: BaseException) -> list[str]:
+    """The frames below the dispatcher's own call, as Lambda reports them."""
+    below = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    return traceback.format_tb(below)
