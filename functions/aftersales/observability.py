@@ -2,10 +2,71 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable
+from contextlib import contextmanager
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 SERVICE = "aftersales"
 
-logger = Logger(service=SERVICE)
+
+class InvocationLogger(Logger):
+    """A Powertools Logger whose keys belong to the invocation that set them.
+
+    Powertools keeps appended keys (``function_name``, ``correlation_id``, ...) on the one formatter
+    every ``Logger`` of a service shares, so two invocations running at once in one process (the
+    local stack serves every handler from its threads) overwrite each other's keys. Here every key
+    set after construction lives in Powertools' context-local keys instead (a ``ContextVar``), which
+    its formatter merges into each record; the keys given at construction stay shared. On Lambda,
+    one invocation per process at a time, the output is the same as Powertools' own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._per_invocation = True  # from here on, keys are the current context's
+
+    def structure_logs(
+        self, append: bool = False, formatter_options: dict[str, Any] | None = None, **keys: Any
+    ) -> None:
+        if not getattr(self, "_per_invocation", False) or append:
+            super().structure_logs(append, formatter_options, **keys)
+            return
+        # ``inject_lambda_context(clear_state=True)``: this invocation starts from the default keys.
+        self.registered_formatter.thread_safe_clear_keys()
+        self.registered_formatter.thread_safe_append_keys(**{**self._default_log_keys, **keys})
+
+    def append_keys(self, **additional_keys: object) -> None:
+        self.registered_formatter.thread_safe_append_keys(**additional_keys)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        # A new mapping rather than Powertools' in-place pop: a copied context keeps its own keys.
+        wanted = set(keys)
+        current = self.registered_formatter.thread_safe_get_current_keys()
+        self.registered_formatter.thread_safe_clear_keys()
+        self.registered_formatter.thread_safe_append_keys(
+            **{k: v for k, v in current.items() if k not in wanted}
+        )
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return {
+            **self.registered_formatter.get_current_keys(),
+            **self.registered_formatter.thread_safe_get_current_keys(),
+        }
+
+    def get_correlation_id(self) -> str | None:
+        value = self.get_current_keys().get("correlation_id")
+        return None if value is None else str(value)
+
+    @contextmanager
+    def append_context_keys(self, **additional_keys: Any) -> Generator[None, None, None]:
+        self.append_keys(**additional_keys)
+        try:
+            yield
+        finally:
+            self.remove_keys(additional_keys)
+
+
+logger = InvocationLogger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace="AfterSales")

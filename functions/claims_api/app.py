@@ -7,11 +7,12 @@ from typing import Any
 from aftersales.api import routes_buyer, routes_merchant, routes_ops
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import handle
+from aftersales.api.resolver import InvocationHttpResolver
 from aftersales.observability import logger, tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = InvocationHttpResolver(enable_validation=True)
 app.include_router(routes_buyer.router)
 app.include_router(routes_merchant.router)
 app.include_router(routes_ops.router)

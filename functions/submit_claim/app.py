@@ -14,14 +14,15 @@ from aftersales import claims, clock
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import current_actor, handle
 from aftersales.api.idempotency import once_per_key
+from aftersales.api.resolver import InvocationHttpResolver
 from aftersales.api.schemas import SubmitClaim
 from aftersales.api.views import claim_view
 from aftersales.observability import logger, tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = InvocationHttpResolver(enable_validation=True)
 register_error_handlers(app)
 
 IdempotencyKey = Annotated[str, Header(alias="idempotency-key", min_length=8, max_length=128)]

@@ -24,10 +24,9 @@ from infra.local.stack import (
     DEFAULT_TEMPLATE,
     LocalStack,
     PortInUse,
-    RemoteStack,
-    StackError,
     parse_duration,
 )
+from infra.local.stack_info import RemoteStack, StackError
 
 app = typer.Typer(help="After-sales claims service: local stack, demo and ops tools.", no_args_is_help=True)
 local_app = typer.Typer(

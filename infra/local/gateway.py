@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import json
 import logging
 import os
@@ -26,7 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from infra.local import tokens
-from infra.local.template import DEFAULT_ROUTE, LOCAL_ACCOUNT_ID, LOCAL_REGION, Route
+from infra.local.moto_env import LocalLambdaContext
+from infra.local.template import DEFAULT_ROUTE, LOCAL_ACCOUNT_ID, Route
 
 LOG = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ Handler = Callable[[dict[str, Any], Any], Any]
 Verifier = Callable[[str], Mapping[str, Any]]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# Connections the kernel holds while the accept loop catches up. socketserver's default of 5 resets
+# clients in a burst of 20; API Gateway takes bursts in the thousands. 128 is werkzeug's (and so the
+# moto server's) backlog; the kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 128
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
 LOCAL_API_ID = "localapi"
@@ -63,31 +69,8 @@ def message(status: int, text: str, headers: Iterable[tuple[str, str]] = ()) -> 
     return GatewayResponse(status, [("content-type", "application/json"), *headers], body)
 
 
-@dataclass(frozen=True)
-class GatewayLambdaContext:
-    """The Lambda context attributes handlers and Powertools read."""
-
-    function_name: str
-    aws_request_id: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int = 128
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    timeout_seconds: int = 30
-    _started: float = field(default_factory=time.monotonic, repr=False)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
-
-
-def default_context(function: str) -> GatewayLambdaContext:
-    return GatewayLambdaContext(
-        function_name=function,
-        aws_request_id=str(uuid.uuid4()),
-        invoked_function_arn=f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{function}",
-        log_group_name=f"/aws/lambda/{function}",
-    )
+def default_context(function: str) -> LocalLambdaContext:
+    return LocalLambdaContext(function)
 
 
 # --- routing ------------------------------------------------------------------------------------------
@@ -270,22 +253,22 @@ def build_event(
         context["authorizer"] = {"jwt": dict(jwt)}
     event["requestContext"] = context
 
-    if request.body:
-        if _is_text(headers.get("content-type")):
-            try:
-                event["body"] = request.body.decode("utf-8")
-                event["isBase64Encoded"] = False
-            except UnicodeDecodeError:
-                event["body"] = base64.b64encode(request.body).decode("ascii")
-                event["isBase64Encoded"] = True
-        else:
-            event["body"] = base64.b64encode(request.body).decode("ascii")
-            event["isBase64Encoded"] = True
-    else:
-        event["isBase64Encoded"] = False
+    event.update(_body_fields(request.body, headers.get("content-type")))
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)
     return event
+
+
+def _body_fields(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """``body`` and ``isBase64Encoded``: text types as text, anything else (or invalid UTF-8) base64."""
+    if not body:
+        return {"isBase64Encoded": False}
+    if _is_text(content_type):
+        try:
+            return {"body": body.decode("utf-8"), "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            pass
+    return {"body": base64.b64encode(body).decode("ascii"), "isBase64Encoded": True}
 
 
 def _clf_time(now: float) -> str:
@@ -306,10 +289,10 @@ def to_http_response(result: Any) -> GatewayResponse:
     if not (isinstance(result, Mapping) and "statusCode" in result):
         # Anything else that is valid JSON becomes a 200 with the JSON as body.
         try:
-            body = json.dumps(result)
+            text = json.dumps(result)
         except (TypeError, ValueError) as exc:
             raise BadIntegrationResponse(f"the response is not JSON: {exc}") from exc
-        return GatewayResponse(200, [("content-type", "application/json")], body.encode())
+        return GatewayResponse(200, [("content-type", "application/json")], text.encode())
 
     status = result["statusCode"]
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
@@ -389,11 +372,12 @@ class LocalGateway:
             return message(404, "Not Found")
         route, path_parameters = found
 
-        jwt_context = None
+        jwt_context: dict[str, Any] | None = None
         if route.auth_required:
-            jwt_context = self._authorize(route, request)
-            if isinstance(jwt_context, GatewayResponse):
-                return jwt_context
+            authorized = self._authorize(route, request)
+            if isinstance(authorized, GatewayResponse):
+                return authorized
+            jwt_context = authorized
 
         now = self.clock()
         event = build_event(
@@ -413,7 +397,8 @@ class LocalGateway:
             LOG.error("no handler for %s (route %s)", route.function, route.route_key)
             return message(500, "Internal Server Error")
         try:
-            result = handler(event, self.context_factory(route.function))
+            # A context of its own per invocation, as on Lambda (context-local log keys and the like).
+            result = contextvars.copy_context().run(handler, event, self.context_factory(route.function))
             return to_http_response(result)
         except BadIntegrationResponse as exc:
             LOG.error("%s returned a response API Gateway rejects: %s", route.function, exc)
@@ -459,8 +444,7 @@ class LocalGateway:
     def listen(self) -> LocalGateway:
         """Bind the socket (port 0 picks a free one); ``start`` or ``serve_forever`` then serve it."""
         if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _request_handler_for(self))
-            self._server.daemon_threads = True
+            self._server = _Server((self.host, self.port), _request_handler_for(self))
         return self
 
     def start(self) -> LocalGateway:
@@ -542,80 +526,89 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "aftersales-local-gateway"
-        sys_version = ""
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
 
-        def _serve(self) -> None:
-            started = time.monotonic()
-            try:
-                body = self._read_body()
-            except _BodyTooLarge:
-                # Like API Gateway: refuse without reading the rest, and drop the connection.
-                self.close_connection = True
-                self._send(
-                    _with_request_id(message(413, "Request Entity Too Large"), _request_id()), close=True
-                )
-                LOG.info("%s %s -> 413 (body over %d bytes)", self.command, self.path, MAX_BODY_BYTES)
-                return
-            request = Request(
-                method=self.command,
-                target=self.path,
-                headers=list(self.headers.items()),
-                body=body,
-                source_ip=self.client_address[0],
-                protocol=self.request_version,
-            )
-            response = gateway.handle(request)
-            self._send(response)
-            LOG.info(
-                "%s %s -> %d (%.0f ms)",
-                self.command,
-                request.raw_path,
-                response.status,
-                (time.monotonic() - started) * 1000,
-            )
 
-        def _read_body(self) -> bytes:
-            if self.headers.get("transfer-encoding", "").lower() == "chunked":
-                return self._read_chunked()
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
+class _GatewayRequestHandler(BaseHTTPRequestHandler):
+    """One connection to the gateway; ``gateway`` is set per server by ``_request_handler_for``."""
+
+    gateway: LocalGateway
+    protocol_version = "HTTP/1.1"
+    server_version = "aftersales-local-gateway"
+    sys_version = ""
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        try:
+            body = self._read_body()
+        except _BodyTooLarge:
+            # Like API Gateway: refuse without reading the rest, and drop the connection.
+            self.close_connection = True
+            self._send(_with_request_id(message(413, "Request Entity Too Large"), _request_id()), close=True)
+            LOG.info("%s %s -> 413 (body over %d bytes)", self.command, self.path, MAX_BODY_BYTES)
+            return
+        request = Request(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+        )
+        response = self.gateway.handle(request)
+        self._send(response)
+        LOG.info(
+            "%s %s -> %d (%.0f ms)",
+            self.command,
+            request.raw_path,
+            response.status,
+            (time.monotonic() - started) * 1000,
+        )
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
                 raise _BodyTooLarge
-            return self.rfile.read(length) if length > 0 else b""
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
 
-        def _read_chunked(self) -> bytes:
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                total += size
-                if total > MAX_BODY_BYTES:
-                    raise _BodyTooLarge
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+    def _send(self, response: GatewayResponse, close: bool = False) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
+        if close:
+            self.send_header("connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
 
-        def _send(self, response: GatewayResponse, close: bool = False) -> None:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("content-length", str(len(response.body)))
-            if close:
-                self.send_header("connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug("%s - " + format, self.client_address[0], *args)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            LOG.debug("%s - " + format, self.client_address[0], *args)
 
-    for method in METHODS:
-        setattr(_Handler, f"do_{method}", _Handler._serve)
-    return _Handler
+for _method in METHODS:
+    setattr(_GatewayRequestHandler, f"do_{_method}", _GatewayRequestHandler._serve)
+
+
+def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+    return type("_Handler", (_GatewayRequestHandler,), {"gateway": gateway})

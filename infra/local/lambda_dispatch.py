@@ -18,15 +18,15 @@ Usage::
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -34,32 +34,16 @@ from moto.awslambda.exceptions import LambdaClientError, UnknownFunctionExceptio
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from infra.local.moto_env import LocalLambdaContext
+
 LOG = logging.getLogger(__name__)
+
+__all__ = ["Handler", "InProcessLambdas", "Invocation", "LocalLambdaContext", "inprocess_lambdas"]
 
 Handler = Callable[[Any, Any], Any]
 
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class LocalLambdaContext:
-    """The subset of the Lambda context object that handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int = DEFAULT_MEMORY_MB
-    function_version: str = "$LATEST"
-    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    _started: float = field(default_factory=time.monotonic, repr=False)
-
-    def get_remaining_time_in_millis(self) -> int:
-        # Reported only, never enforced: a local handler is not killed at its timeout.
-        elapsed = time.monotonic() - self._started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
 @dataclass(frozen=True)
@@ -126,10 +110,13 @@ class InProcessLambdas:
         event = _decode_event(body)
         result, payload, error = None, b"", None
         try:
-            result = handler(event, context)
+            # A context of its own, as each invocation has its own execution environment: an
+            # invocation inside another (an SQS consumer run inside the send) keeps apart its
+            # context-local state, Powertools' log keys among it.
+            result = contextvars.copy_context().run(handler, event, context)
         except Exception as exc:
             # Real Lambda names an unhandled exception by its class name; Retry/Catch match on it.
-            error = (type(exc).__name__, str(exc), traceback.format_tb(exc.__traceback__.tb_next))
+            error = (type(exc).__name__, str(exc), _stack_trace(exc))
         else:
             try:
                 payload = json.dumps(result).encode()
@@ -183,7 +170,6 @@ class InProcessLambdas:
             aws_request_id=str(uuid.uuid4()),
             memory_limit_in_mb=memory,
             timeout_seconds=timeout,
-            log_group_name=f"/aws/lambda/{name}",
         )
 
 
@@ -229,3 +215,9 @@ def _decode_event(body: Any) -> Any:
     if not body:
         return {}
     return json.loads(body)
+
+
+def _stack_trace(exc: BaseException) -> list[str]:
+    """The frames below the dispatcher's own call, as Lambda reports them."""
+    below = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    return traceback.format_tb(below)

@@ -17,7 +17,7 @@ variables, resolved against the created stack. Two functions giving one variable
 would be a conflict; the stack refuses to start rather than pick one.
 
 A running stack writes ``<state_dir>/stack.json`` so that other commands (``aftersales local
-advance|seed``, ``demo``, ``ops``) find its endpoints; ``RemoteStack`` is that view.
+advance|seed``, ``demo``, ``ops``) find its endpoints (``stack_info``: the file and ``RemoteStack``).
 """
 
 from __future__ import annotations
@@ -32,27 +32,41 @@ import re
 import socket
 import sys
 import threading
-import time
 import urllib.request
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+from aftersales.process import reset_process_state
 
 from infra.local import carriers, tokens
 from infra.local.gateway import LocalGateway
-from infra.local.lambda_dispatch import Handler, InProcessLambdas, LocalLambdaContext, inprocess_lambdas
+from infra.local.lambda_dispatch import Handler, InProcessLambdas, inprocess_lambdas
+from infra.local.moto_env import MOTO_CONFIG, LocalLambdaContext
+from infra.local.moto_server import MotoServer
+from infra.local.stack_info import (
+    DEFAULT_STACK_NAME,
+    DEFAULT_STATE_DIR,
+    LOCAL_CREDENTIALS,
+    REPO_ROOT,
+    StackError,
+    StackInfo,
+    TickResult,
+    read_instant,
+    scheduled_event,
+    unpublish,
+    write_instant,
+)
 from infra.local.template import (
-    FUNCTION_TYPE,
     LOCAL_ACCOUNT_ID,
     LOCAL_REGION,
     STATE_MACHINE_TYPE,
+    Intrinsics,
     SamApp,
     TemplateError,
     artifacts,
@@ -63,24 +77,13 @@ from infra.local.workflow import load_definition
 
 LOG = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
-DEFAULT_STATE_DIR = REPO_ROOT / ".local-stack"
-DEFAULT_STACK_NAME = "aftersales"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_API_PORT = 3000
 DEFAULT_MOTO_PORT = 5000
-STATE_FILE = "stack.json"
 CLOCK_FILE = "clock"
 CLOCK_ENV = "AFTERSALES_CLOCK_FILE"
 SCHEDULE_TYPES = ("Schedule", "ScheduleV2")
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-# Dummy credentials: moto accepts anything, and real ones must never reach the local endpoint.
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-
-class StackError(RuntimeError):
-    """The local stack cannot start (or is not running); the message says what to do."""
 
 
 class PortInUse(StackError):
@@ -126,129 +129,7 @@ def ensure_port_free(host: str, port: int, what: str) -> None:
             ) from exc
 
 
-def write_instant(path: Path, at: datetime) -> None:
-    # Write-then-rename: a handler reading the clock never sees half a timestamp.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_text(at.astimezone(UTC).isoformat().replace("+00:00", "Z"), encoding="utf-8")
-    tmp.replace(path)
-
-
-def read_instant(path: Path) -> datetime:
-    from aftersales.clock import parse_instant
-
-    return parse_instant(path.read_text(encoding="utf-8"))
-
-
-def clear_handler_caches() -> None:
-    """Forget the settings and clients handlers built on first use (their cold start).
-
-    They were possibly built before this stack set the environment (tests in the same process).
-    """
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("aftersales") or module is None:
-            continue
-        for value in list(vars(module).values()):
-            if callable(value) and hasattr(value, "cache_clear") and hasattr(value, "cache_info"):
-                value.cache_clear()
-
-
-def scheduled_event(at: datetime, rule_arn: str) -> dict[str, Any]:
-    """What EventBridge's schedule hands the function."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": LOCAL_ACCOUNT_ID,
-        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": LOCAL_REGION,
-        "resources": [rule_arn],
-        "detail": {},
-    }
-
-
-# --- the moto server -----------------------------------------------------------------------------------
-
-
-class _MotoServer:
-    """moto's server app on a werkzeug server we create ourselves, so a busy port fails here and now
-    (``ThreadedMotoServer`` would fail in its thread and leave ``start`` waiting forever)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
-
-
-# --- what a running stack publishes -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StackInfo:
-    api_url: str
-    endpoint_url: str
-    stack_name: str
-    region: str
-    clock: str
-    clock_file: str | None
-    state_machines: dict[str, str]  # logical id → executable ARN
-    functions: dict[str, str]  # logical id → function name in moto
-    scheduled: list[str]  # logical ids of the functions with a schedule
-    routes: list[str]
-    pid: int = field(default_factory=os.getpid)
-
-    @classmethod
-    def read(cls, state_dir: Path | None = None) -> StackInfo:
-        path = (state_dir or DEFAULT_STATE_DIR) / STATE_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise StackError("no local stack is running here: start one with `make local`") from None
-        info = cls(**data)
-        if not _pid_alive(info.pid):
-            raise StackError(
-                f"the local stack recorded in {path} (pid {info.pid}) is gone: start one with `make local`"
-            )
-        return info
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 # --- the stack ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class TickResult:
-    function: str
-    at: datetime
-    result: Any
 
 
 class LocalStack:
@@ -290,7 +171,7 @@ class LocalStack:
         self.env: dict[str, str] = {}
         self.lambdas: InProcessLambdas | None = None
         self.gateway: LocalGateway | None = None
-        self._moto: _MotoServer | None = None
+        self._moto: MotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_path: list[str] | None = None
         self._exit = contextlib.ExitStack()
@@ -326,7 +207,7 @@ class LocalStack:
         self._exit.callback(moto_log.removeFilter, self._moto_filter)
         warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
         try:
-            self._moto = _MotoServer(self.host, self.moto_port)
+            self._moto = MotoServer(self.host, self.moto_port)
         except OSError as exc:
             raise PortInUse(f"the moto port {self.host}:{self.moto_port} is already in use") from exc
         self._moto.start()
@@ -350,7 +231,7 @@ class LocalStack:
         self._set_env(self._function_environment())
         carriers.create_secrets(self.env, endpoint, LOCAL_REGION)
         self._set_clock()
-        clear_handler_caches()
+        reset_process_state()  # handlers built before this stack set the environment start cold
 
         self.handlers = self._import_handlers()
         by_name = {self.physical[k]: h for k, h in self.handlers.items() if k in self.physical}
@@ -382,10 +263,7 @@ class LocalStack:
             self._moto.stop()
             self._moto = None
         if self.publish:
-            with contextlib.suppress(FileNotFoundError):
-                state = self.state_dir / STATE_FILE
-                if json.loads(state.read_text()).get("pid") == os.getpid():
-                    state.unlink()
+            unpublish(self.state_dir, os.getpid())
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -395,7 +273,7 @@ class LocalStack:
         if self._saved_path is not None:
             sys.path[:] = self._saved_path
             self._saved_path = None
-        clear_handler_caches()
+        reset_process_state()  # handlers built before this stack set the environment start cold
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -602,73 +480,12 @@ class LocalStack:
         return found
 
     def _resolve(self, value: Any, where: str) -> Any:
-        """Ref / GetAtt / Sub / Join against the created stack, the parameters and pseudo parameters."""
+        """Ref / GetAtt / Sub / Join against the created stack (``template.Intrinsics``)."""
         assert self.app is not None
-        if isinstance(value, str | int | float | bool):
-            return value
-        if isinstance(value, list):
-            return [self._resolve(v, where) for v in value]
-        if isinstance(value, Mapping) and len(value) == 1:
-            ((kind, arg),) = value.items()
-            if kind == "Ref":
-                return self._ref(str(arg), where)
-            if kind == "Fn::GetAtt":
-                target, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
-                return self._getatt(str(target), str(attribute), where)
-            if kind == "Fn::Sub":
-                text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-
-                def sub(match: re.Match[str]) -> str:
-                    key = match.group(1)
-                    if key in extra:
-                        return str(self._resolve(extra[key], where))
-                    if "." in key:
-                        target, attribute = key.split(".", 1)
-                        return str(self._getatt(target, attribute, where))
-                    return str(self._ref(key, where))
-
-                return re.sub(r"\$\{([^}!]+)\}", sub, str(text))
-            if kind == "Fn::Join":
-                separator, items = arg
-                return str(separator).join(str(self._resolve(i, where)) for i in items)
-        raise TemplateError(f"{where}: the local stack cannot resolve {value!r}")
-
-    def _ref(self, name: str, where: str) -> Any:
-        assert self.app is not None
-        pseudo = {
-            "AWS::Region": LOCAL_REGION,
-            "AWS::AccountId": LOCAL_ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::StackName": self.stack_name,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        if name in pseudo:
-            return pseudo[name]
-        parameters = self.app.template.get("Parameters") or {}
-        if name in parameters:
-            default = parameters[name].get("Default", "")
-            return ",".join(map(str, default)) if isinstance(default, list) else default
-        if name in self.physical:
-            return self.physical[name]
-        raise TemplateError(f"{where}: Ref {name} names nothing the local stack created")
-
-    def _getatt(self, target: str, attribute: str, where: str) -> Any:
-        assert self.app is not None
-        kind = (self.app.template["Resources"].get(target) or {}).get("Type")
-        physical = self._ref(target, where)
-        if kind == FUNCTION_TYPE and attribute == "Arn":
-            return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{physical}"
-        if kind == STATE_MACHINE_TYPE and attribute == "Name":
-            return str(physical).rsplit(":", 1)[-1]
-        if attribute == "Arn" and str(physical).startswith("arn:"):
-            return physical
-        raise TemplateError(f"{where}: the local stack cannot resolve {target}.{attribute}")
+        return Intrinsics(self.app.template, self.physical, self.stack_name).resolve(value, where)
 
     def _write_state(self) -> None:
-        state = self.state_dir / STATE_FILE
-        tmp = state.with_name(f".{state.name}.tmp")
-        tmp.write_text(json.dumps(asdict(self.info()), indent=2), encoding="utf-8")
-        tmp.replace(state)
+        self.info().publish(self.state_dir)
 
 
 class _UnmodelledResources(logging.Filter):
@@ -685,74 +502,3 @@ def _post_json(url: str, body: Mapping[str, Any]) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
-
-
-# --- a stack running in another process ---------------------------------------------------------------
-
-
-class RemoteStack:
-    """The stack ``aftersales local up`` runs, seen from another process through its stack.json."""
-
-    def __init__(self, info: StackInfo) -> None:
-        self._info = info
-
-    @classmethod
-    def find(cls, state_dir: Path | None = None) -> RemoteStack:
-        return cls(StackInfo.read(state_dir))
-
-    def info(self) -> StackInfo:
-        return self._info
-
-    @property
-    def api_url(self) -> str:
-        return self._info.api_url
-
-    def now(self) -> datetime:
-        if self._info.clock_file:
-            return read_instant(Path(self._info.clock_file))
-        return datetime.now(UTC)
-
-    def advance(self, delta: timedelta) -> list[TickResult]:
-        """Move the stack's manual clock, then run its scheduled functions through moto's Lambda API
-        (they run in the stack's process, like any invoke)."""
-        if not self._info.clock_file:
-            raise StackError("the running stack uses the real clock: restart it with --clock manual")
-        clock_file = Path(self._info.clock_file)
-        write_instant(clock_file, read_instant(clock_file) + delta)
-        return self.tick()
-
-    def tick(self) -> list[TickResult]:
-        lam = boto3.client(
-            "lambda",
-            endpoint_url=self._info.endpoint_url,
-            region_name=self._info.region,
-            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
-        results = []
-        for logical in self._info.scheduled:
-            at = self.now()
-            name = self._info.functions.get(logical, logical)
-            event = scheduled_event(at, f"arn:aws:events:{self._info.region}:{LOCAL_ACCOUNT_ID}:rule/{name}")
-            response = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-            payload = json.loads(response["Payload"].read() or b"null")
-            if response.get("FunctionError"):
-                error = f"{payload.get('errorType')}: {payload.get('errorMessage')}"
-                raise StackError(f"{logical} failed: {error}")
-            results.append(TickResult(logical, at, payload))
-        return results
-
-
-Stack = LocalStack | RemoteStack
-
-
-def wait_until(probe: Callable[[], Any], *, timeout: float = 15.0, what: str = "it") -> Any:
-    """Poll ``probe`` every 50 ms until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import Any
 import boto3
 import yaml
 from samtranslator.parser.parser import Parser
-from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 from samtranslator.yaml_helper import intrinsics_multi_constructor
@@ -247,7 +247,7 @@ def _route(
     function: str, event: str, props: Mapping[str, Any], apis: Mapping[str, Mapping[str, Any]]
 ) -> Route:
     api_id = ref_target(props.get("ApiId")) if props.get("ApiId") is not None else IMPLICIT_HTTP_API
-    if api_id not in apis:
+    if api_id is None or api_id not in apis:
         raise TemplateError(f"{function}.{event}: ApiId {props.get('ApiId')!r} is not an HttpApi here")
     api_auth = apis[api_id].get("Auth") or {}
     path = props.get("Path")
@@ -285,14 +285,9 @@ def _route(
 # --- translation to CloudFormation -------------------------------------------------------------------
 
 
-class _OfflinePolicies(ManagedPolicyLoader):
+def _no_managed_policies() -> dict[str, str]:
     """Managed policy names resolve from SAM's bundled map; never ask IAM."""
-
-    def __init__(self) -> None:
-        pass
-
-    def load(self) -> dict[str, str]:
-        return {}
+    return {}
 
 
 def translate(
@@ -319,9 +314,9 @@ def translate(
     # an explicit, credential-less Session only supplies the region name, it makes no call.
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     to_py27_compatible_template(sam, params)
-    policies = _OfflinePolicies()
-    cfn = translator.translate(sam, parameter_values=params, get_managed_policy_map=policies.load)
-    return undo_mark_unicode_str_in_template(cfn)
+    cfn = translator.translate(sam, parameter_values=params, get_managed_policy_map=_no_managed_policies)
+    plain: dict[str, Any] = undo_mark_unicode_str_in_template(cfn)
+    return plain
 
 
 def _fake_parameters(sam: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -385,3 +380,79 @@ def artifacts(cfn: Mapping[str, Any]) -> list[tuple[str, str]]:
             if isinstance(bucket, str) and isinstance(key, str):
                 found.add((bucket, key))
     return sorted(found)
+
+
+# --- intrinsic functions against a created stack ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Ref / GetAtt / Sub / Join resolved as CloudFormation would once the stack exists: against its
+    physical ids, the template's parameter defaults and the pseudo parameters (local account and
+    region). ``physical`` may still grow while the stack is built: it is read on every call."""
+
+    template: Mapping[str, Any]
+    physical: Mapping[str, str]  # logical id → physical id (a Ref's value)
+    stack_name: str
+
+    def resolve(self, value: Any, where: str) -> Any:
+        if isinstance(value, str | int | float | bool):
+            return value
+        if isinstance(value, list):
+            return [self.resolve(v, where) for v in value]
+        if isinstance(value, Mapping) and len(value) == 1:
+            ((kind, arg),) = value.items()
+            if kind == "Ref":
+                return self.ref(str(arg), where)
+            if kind == "Fn::GetAtt":
+                target, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+                return self.getatt(str(target), str(attribute), where)
+            if kind == "Fn::Sub":
+                return self._sub(arg, where)
+            if kind == "Fn::Join":
+                separator, items = arg
+                return str(separator).join(str(self.resolve(i, where)) for i in items)
+        raise TemplateError(f"{where}: the local stack cannot resolve {value!r}")
+
+    def _sub(self, arg: Any, where: str) -> str:
+        text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+        def sub(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in extra:
+                return str(self.resolve(extra[key], where))
+            if "." in key:
+                target, attribute = key.split(".", 1)
+                return str(self.getatt(target, attribute, where))
+            return str(self.ref(key, where))
+
+        return re.sub(r"\$\{([^}!]+)\}", sub, str(text))
+
+    def ref(self, name: str, where: str) -> Any:
+        pseudo = {
+            "AWS::Region": LOCAL_REGION,
+            "AWS::AccountId": LOCAL_ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.stack_name,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        parameters = self.template.get("Parameters") or {}
+        if name in parameters:
+            default = parameters[name].get("Default", "")
+            return ",".join(map(str, default)) if isinstance(default, list) else default
+        if name in self.physical:
+            return self.physical[name]
+        raise TemplateError(f"{where}: Ref {name} names nothing the local stack created")
+
+    def getatt(self, target: str, attribute: str, where: str) -> Any:
+        kind = (self.template["Resources"].get(target) or {}).get("Type")
+        physical = self.ref(target, where)
+        if kind == FUNCTION_TYPE and attribute == "Arn":
+            return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{physical}"
+        if kind == STATE_MACHINE_TYPE and attribute == "Name":
+            return str(physical).rsplit(":", 1)[-1]
+        if attribute == "Arn" and str(physical).startswith("arn:"):
+            return physical
+        raise TemplateError(f"{where}: the local stack cannot resolve {target}.{attribute}")

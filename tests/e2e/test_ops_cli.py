@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from infra.cli.main import app
 from infra.local import demo
 from infra.local.demo import BUYER, ApiClient
-from infra.local.stack import REPO_ROOT, LocalStack, wait_until, write_instant
+from infra.local.moto_env import poll as wait_until
+from infra.local.stack import REPO_ROOT, LocalStack, write_instant
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.cli.ops import Target, find_dlqs, redrive_dlqs
+from infra.ops.dlq import find_dlqs, redrive_dlqs
+from infra.ops.target import Target
 
 
 @pytest.fixture

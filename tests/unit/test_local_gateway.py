@@ -501,3 +501,31 @@ def test_after_stop_the_port_refuses_connections(handlers, issuer):
     gateway.stop()
     with pytest.raises(ConnectionRefusedError):
         http.client.HTTPConnection("127.0.0.1", port, timeout=5).connect()
+
+
+def test_a_burst_of_concurrent_connections_is_served_without_a_reset():
+    """Clients that connect together all get an answer: the kernel queues them while the accept loop
+    catches up (socketserver's backlog of 5 reset some of 20)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    burst = 128
+    route = Route("GET", "/ping", "Ping", auth_required=False)
+    with gw.start([route], {"Ping": lambda event, context: {"statusCode": 200, "body": "pong"}}) as gateway:
+        start = threading.Barrier(burst)
+
+        def ping(_: int) -> str:
+            start.wait()
+            connection = http.client.HTTPConnection("127.0.0.1", gateway.bound_port, timeout=30)
+            try:
+                connection.request("GET", "/ping")
+                response = connection.getresponse()
+                return f"{response.status} {response.read().decode()}"
+            except OSError as exc:
+                return type(exc).__name__
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=burst) as pool:
+            answers = list(pool.map(ping, range(burst)))
+    assert answers == ["200 pong"] * burst

@@ -362,3 +362,77 @@ def test_the_real_template_lists_routes_and_handlers():
     app = tpl.load(REAL_TEMPLATE)
     assert app.routes
     assert all(route.function in app.functions for route in app.routes)
+
+
+# --- intrinsics against a created stack ---------------------------------------------------------------
+
+CREATED = {
+    "Parameters": {"Stage": {"Type": "String", "Default": "dev"}, "Zones": {"Default": ["a", "b"]}},
+    "Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table"},
+        "Fn": {"Type": tpl.FUNCTION_TYPE},
+        "Machine": {"Type": tpl.STATE_MACHINE_TYPE},
+        "Queue": {"Type": "AWS::SQS::Queue"},
+        "Bus": {"Type": "AWS::Events::EventBus"},
+    },
+}
+PHYSICAL = {
+    "Table": "aftersales-Table-1",
+    "Fn": "aftersales-Fn-1",
+    "Machine": "arn:aws:states:us-east-1:123456789012:stateMachine:claims",
+    "Queue": "arn:aws:sqs:us-east-1:123456789012:q",
+    "Bus": "service-bus",
+}
+
+
+@pytest.fixture
+def intrinsics():
+    return tpl.Intrinsics(CREATED, PHYSICAL, "aftersales")
+
+
+def test_refs_name_physical_ids_parameter_defaults_and_pseudo_parameters(intrinsics):
+    assert intrinsics.resolve({"Ref": "Table"}, "x") == "aftersales-Table-1"
+    assert intrinsics.resolve({"Ref": "Stage"}, "x") == "dev"
+    assert intrinsics.resolve({"Ref": "Zones"}, "x") == "a,b"
+    assert intrinsics.resolve({"Ref": "AWS::StackName"}, "x") == "aftersales"
+    assert intrinsics.resolve({"Ref": "AWS::AccountId"}, "x") == tpl.LOCAL_ACCOUNT_ID
+
+
+def test_getatt_gives_function_arns_state_machine_names_and_arns(intrinsics):
+    assert intrinsics.resolve({"Fn::GetAtt": "Fn.Arn"}, "x") == (
+        f"arn:aws:lambda:{tpl.LOCAL_REGION}:{tpl.LOCAL_ACCOUNT_ID}:function:aftersales-Fn-1"
+    )
+    assert intrinsics.resolve({"Fn::GetAtt": ["Machine", "Name"]}, "x") == "claims"
+    assert intrinsics.resolve({"Fn::GetAtt": ["Queue", "Arn"]}, "x") == PHYSICAL["Queue"]
+
+
+def test_sub_and_join_resolve_what_they_contain(intrinsics):
+    assert intrinsics.resolve({"Fn::Sub": "${AWS::StackName}-${Stage}-${Fn.Arn}"}, "x").startswith(
+        "aftersales-dev-arn:aws:lambda:"
+    )
+    assert intrinsics.resolve({"Fn::Sub": ["${T}/${Bus}", {"T": {"Ref": "Table"}}]}, "x") == (
+        "aftersales-Table-1/service-bus"
+    )
+    assert intrinsics.resolve({"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]}, "x") == "a-dev"
+    assert intrinsics.resolve([{"Ref": "Stage"}, 3, True], "x") == ["dev", 3, True]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"Ref": "Nothing"},
+        {"Fn::GetAtt": ["Table", "StreamArn"]},
+        {"Fn::If": ["c", "a", "b"]},
+        {"Ref": "Table", "Other": 1},
+    ],
+)
+def test_what_cannot_be_resolved_is_refused_with_where_it_is(intrinsics, value):
+    with pytest.raises(TemplateError, match=r"^Fn\.Environment\.X: "):
+        intrinsics.resolve(value, "Fn.Environment.X")
+
+
+def test_ids_created_after_the_resolver_are_seen():
+    physical: dict[str, str] = {}
+    intrinsics = tpl.Intrinsics(CREATED, physical, "aftersales")
+    physical["Table"] = "made-later"
+    assert intrinsics.resolve({"Ref": "Table"}, "x") == "made-later"
