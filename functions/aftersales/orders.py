@@ -8,6 +8,7 @@ from datetime import datetime
 from aftersales.api.schemas import OrderIn
 from aftersales.domain.model import Order, OrderLine
 from aftersales.domain.money import parse_yuan
+from aftersales.domain.timestamps import require_plausible
 from aftersales.service_errors import BadRequest
 from aftersales.store import Repository, default_repository
 from aftersales.store.models import OrderItem
@@ -46,5 +47,8 @@ def import_order(
     order_id: str, data: OrderIn, *, source: str, now: datetime, repo: Repository | None = None
 ) -> OrderItem:
     """Create or replace the order (claims already made on it keep their references)."""
+    require_plausible("paid_at", data.paid_at, now)
+    if data.delivered_at is not None:
+        require_plausible("delivered_at", data.delivered_at, now)
     repo = repo or default_repository()
     return repo.put_order(order_from_input(order_id, data), source=source, now=now)

@@ -254,7 +254,7 @@ def test_a_valid_token_puts_its_claims_in_the_event_as_api_gateway_does(gateway,
     jwt = handlers["ClaimsApi"].event["requestContext"]["authorizer"]["jwt"]
     claims = jwt["claims"]
     assert claims["sub"] == "m-user-7"
-    assert claims["merchant_id"] == "M-100"
+    assert claims["custom:merchant_id"] == "M-100"
     # API Gateway hands every claim over as a string, arrays as "[a b]".
     assert claims["cognito:groups"] == "[merchant]"
     assert claims["exp"].isdigit()

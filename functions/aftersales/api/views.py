@@ -2,8 +2,8 @@
 
 Personal data: the buyer's phone and address are shown in full to the buyer; to the merchant only
 while it must ship goods to the buyer (replacement, repaired goods); masked for everyone else, ops
-included. Free text written by the buyer is shown to others with phone numbers masked. The workflow
-task token is never shown.
+included. Free text (descriptions, reasons, notes, comments) is shown as written to its author and through
+``pii.mask_text`` to everyone else. The workflow task token is never shown.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from aftersales.clock import iso
 from aftersales.domain.model import ClaimType, Outcome, Role, Status
 from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
-from aftersales.pii import mask_address, mask_phone, mask_text
+from aftersales.pii import mask_address, mask_phone, mask_strings, mask_text
 from aftersales.store import ClaimRecord, Page
 from aftersales.store.mapping import item_to_deadline
 from aftersales.store.models import ClaimItem, DeadlineItem, OrderItem, TimelineItem
@@ -31,10 +31,16 @@ def _money(fen: int | float | None) -> str | None:
     return None if fen is None else format_fen(int(fen))
 
 
-def _text(text: str | None, viewer: Actor, claim: ClaimItem) -> str | None:
-    if text is None:
-        return None
-    return text if viewer.role is Role.BUYER and viewer.id == claim.buyer_id else mask_text(text)
+def _text(text: Any, viewer: Actor, claim: ClaimItem) -> Any:
+    """Text the buyer wrote on the claim (a string, or a structure of them such as the rating)."""
+    return _authored(text, viewer, Role.BUYER.value, claim.buyer_id)
+
+
+def _authored(value: Any, viewer: Actor, author_role: str | None, author_id: str | None) -> Any:
+    """Free text as written for its author, masked (``pii.mask_text``) for everyone else."""
+    if value is None or (viewer.role.value == author_role and viewer.id == author_id):
+        return value
+    return mask_strings(value)
 
 
 def claim_view(claim: ClaimItem, viewer: Actor) -> dict[str, Any]:
@@ -68,7 +74,7 @@ def claim_view(claim: ClaimItem, viewer: Actor) -> dict[str, Any]:
         "return_authorisation": _return_authorisation(claim),
         "return_shipment": shipment(claim.return_shipment),
         "outbound_shipment": shipment(claim.outbound_shipment),
-        "rating": dict(claim.rating.as_dict()) if claim.rating is not None else None,  # type: ignore[no-untyped-call]
+        "rating": _text(claim.rating.as_dict(), viewer, claim) if claim.rating is not None else None,  # type: ignore[no-untyped-call]
         "policy_version": claim.policy_version,
         "version": int(claim.version or 0),
         "created_at": claim.created_at,
@@ -96,8 +102,10 @@ def _timeline_view(entry: TimelineItem, viewer: Actor, claim: ClaimItem) -> dict
         "from": entry.from_status,
         "to": entry.to_status,
         "policy_version": entry.policy_version,
-        "note": _text(entry.note, viewer, claim),
-        "details": entry.details.as_dict() if entry.details is not None else {},  # type: ignore[no-untyped-call]
+        "note": _authored(entry.note, viewer, entry.actor_role, entry.actor_id),
+        "details": _authored(entry.details.as_dict(), viewer, entry.actor_role, entry.actor_id)  # type: ignore[no-untyped-call]
+        if entry.details is not None
+        else {},
     }
 
 
@@ -111,7 +119,7 @@ def _deadline_view(item: DeadlineItem) -> dict[str, Any]:
         "penalty": bool(item.penalty),
         "rule": item.source,
         "policy_version": item.policy_version,
-        "extension_reason": item.extension_reason,
+        "extension_reason": mask_text(item.extension_reason) if item.extension_reason else None,
         "met_at": item.met_at,
         "open": item.met_at is None,
     }
