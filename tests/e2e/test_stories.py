@@ -67,7 +67,7 @@ def test_a_forged_token_is_refused_401(stack: LocalStack, api: ApiClient, tmp_pa
     forged = tokens.mint("ops", "intruder", key_file=tmp_path / "other-key.pem")
     reply = api.call("GET", "/ops/claims", token=forged)
     assert reply.status == 401
-    assert reply.body == {"message": "Unauthorized"}
+    assert reply.body == {"code": "unauthenticated", "message": "Unauthorized", "details": {}}
     assert api.call("GET", "/claims").status == 401  # no token at all
 
 
@@ -86,9 +86,15 @@ def test_another_buyers_claim_is_not_found_404(stack: LocalStack, api: ApiClient
     assert api.call("POST", f"/claims/{claim_id}/cancel", {}, who=OTHER_BUYER).status == 404
 
 
-def test_routes_the_template_does_not_name_are_404(stack: LocalStack, api: ApiClient) -> None:
-    assert api.call("GET", "/admin", who=OPS).status == 404
-    assert api.call("DELETE", "/claims", who=OPS).status == 404
+def test_routes_the_template_does_not_name_are_404_or_405_with_codes(
+    stack: LocalStack, api: ApiClient
+) -> None:
+    unknown = api.call("GET", "/admin", who=OPS)
+    assert (unknown.status, unknown.body["code"]) == (404, "not_found")
+    assert api.call("GET", "/admin").status == 404  # the default route needs no token
+    wrong_method = api.call("DELETE", "/claims", who=OPS)
+    assert (wrong_method.status, wrong_method.body["code"]) == (405, "method_not_allowed")
+    assert wrong_method.body["details"] == {"allow": ["GET", "POST"]}
 
 
 def test_advancing_the_clock_moves_what_handlers_see(stack: LocalStack, api: ApiClient) -> None:
