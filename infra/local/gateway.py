@@ -551,6 +551,9 @@ class _BodyTooLarge(Exception):
 def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm a keep-alive client waits a
+        # delayed ACK (~40 ms) for every response.
+        disable_nagle_algorithm = True
         server_version = "aftersales-local-gateway"
         sys_version = ""
 
