@@ -13,6 +13,9 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from pydantic.json_schema import models_json_schema
+
+from . import responses as bodies
 
 TITLE = "After-sales claims API"
 VERSION = "1.0"
@@ -158,8 +161,19 @@ def _document() -> str:
         }
     }
     doc["security"] = [{"bearerJwt": []}]
+    models = [bodies.ClaimPage, bodies.ClaimDetail, bodies.EvidenceUploadUrl, bodies.OrderImported]
+    _, definitions = models_json_schema(
+        [(model, "serialization") for model in models], ref_template="#/components/schemas/{model}"
+    )
+    schemas.update(definitions.get("$defs", {}))
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith("2"):
+                    model = bodies.response_model(method, path).__name__
+                    response["content"] = {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}
+                    }
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path":
                     parameter["schema"] = {**parameter["schema"], **ID_SCHEMA}
