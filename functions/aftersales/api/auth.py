@@ -24,9 +24,10 @@ from aftersales.config import get_settings
 from aftersales.domain.model import Role
 
 from .errors import Unauthenticated
+from .schemas import ID_MAX_LENGTH, ID_PATTERN
 
 _ROLES = {role.value: role for role in Role if role in (Role.BUYER, Role.MERCHANT, Role.OPS)}
-_MERCHANT_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
+_MERCHANT_ID = re.compile(ID_PATTERN)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -68,7 +69,11 @@ def actor_from_claims(
     if role is not Role.MERCHANT:
         return Actor(role, subject, None)
     merchant_id = claims.get(merchant_id_claim)
-    if not isinstance(merchant_id, str) or not _MERCHANT_ID.match(merchant_id):
+    if (
+        not isinstance(merchant_id, str)
+        or len(merchant_id) > ID_MAX_LENGTH
+        or not _MERCHANT_ID.match(merchant_id)
+    ):
         raise Unauthenticated(f"a merchant token must carry {merchant_id_claim}")
     return Actor(role, subject, merchant_id)
 

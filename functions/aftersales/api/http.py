@@ -40,13 +40,14 @@ from .errors import (
     no_route,
     unsupported_media_type,
 )
+from .schemas import ID_MAX_LENGTH, ID_PATTERN
 
 PUBLIC_PATHS = frozenset({"/openapi.json"})
 # Whole route families of one role: refused before the body is even validated, as if absent.
 ROLE_PREFIXES = {"/ops/": Role.OPS, "/merchant/": Role.MERCHANT}
 DEFAULT_ROUTE = "$default"
 JSON_MEDIA_TYPE = "application/json"
-PATH_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
+PATH_ID = re.compile(ID_PATTERN)
 
 
 class InvalidBody(DomainError):
@@ -136,7 +137,7 @@ def _normalise_body(event: dict[str, Any], max_bytes: int, max_depth: int) -> No
 
 def _check_path_ids(event: dict[str, Any]) -> None:
     for name, value in (event.get("pathParameters") or {}).items():
-        if not isinstance(value, str) or not PATH_ID.match(value):
+        if not isinstance(value, str) or len(value) > ID_MAX_LENGTH or not PATH_ID.match(value):
             raise InvalidId(
                 f"{name} must be 1-64 characters of letters, digits and _.:- (not starting with a dot)",
                 details={"parameter": name},

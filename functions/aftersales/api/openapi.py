@@ -13,14 +13,16 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import responses as bodies
+from .schemas import ID_MAX_LENGTH, ID_PATTERN
 
 TITLE = "After-sales claims API"
 VERSION = "1.0"
 OPENAPI_PATH = "/openapi.json"
-ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.:-]*$"}
+ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": ID_MAX_LENGTH, "pattern": ID_PATTERN}
 
 # Every error code by status (the table of aftersales.api.errors and docs/api.md).
 ERROR_CODES: dict[int, tuple[str, ...]] = {
@@ -161,7 +163,12 @@ def _document() -> str:
         }
     }
     doc["security"] = [{"bearerJwt": []}]
-    models = [bodies.ClaimPage, bodies.ClaimDetail, bodies.EvidenceUploadUrl, bodies.OrderImported]
+    models: list[type[BaseModel]] = [
+        bodies.ClaimPage,
+        bodies.ClaimDetail,
+        bodies.EvidenceUploadUrl,
+        bodies.OrderImported,
+    ]
     _, definitions = models_json_schema(
         [(model, "serialization") for model in models], ref_template="#/components/schemas/{model}"
     )
