@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,6 +24,11 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     evidence_url_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    # The one claim that names the caller's role (docs/decisions/0025): Cognito groups unless the
+    # deployment declares its custom:role attribute read-only for app clients.
+    role_claim: Literal["cognito:groups", "custom:role"] = "cognito:groups"
+    merchant_id_claim: str = Field(default="custom:merchant_id", min_length=1)
+    max_json_depth: int = Field(default=32, ge=2, le=256)
 
 
 class ConfigurationError(RuntimeError):
@@ -48,6 +54,8 @@ def get_settings() -> Settings:
         "due_shards": _env("DUE_SHARDS"),
         "max_body_bytes": _env("MAX_BODY_BYTES"),
         "idempotency_ttl_seconds": _env("IDEMPOTENCY_TTL_SECONDS"),
+        "role_claim": _env("ROLE_CLAIM"),
+        "merchant_id_claim": _env("MERCHANT_ID_CLAIM"),
     }
     try:
         return Settings.model_validate({key: value for key, value in raw.items() if value is not None})

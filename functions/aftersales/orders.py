@@ -22,5 +22,5 @@ def import_order(
 ) -> ImportedOrder:
     """Create or replace the order (claims already made on it keep their references)."""
     repo = repo or default_repository()
-    item = repo.put_order(check_order(order), source=source, now=now)
+    item = repo.put_order(check_order(order, now), source=source, now=now)
     return ImportedOrder(item.order_id, int(item.version or 0))

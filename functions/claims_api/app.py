@@ -1,9 +1,11 @@
-"""HTTP API for reading and acting on claims (every route but ``POST /claims``)."""
+"""HTTP API for reading and acting on claims (every route but ``POST /claims``), the API's OpenAPI
+document, and the ``$default`` route (404 / 405 in the API's error shape)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aftersales.api import openapi as api_description
 from aftersales.api import routes_buyer, routes_merchant, routes_ops
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import handle
@@ -19,15 +21,13 @@ app.include_router(routes_ops.router)
 register_error_handlers(app)
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get(api_description.OPENAPI_PATH, include_in_schema=False)
 def openapi() -> Response[str]:
-    """The API description, generated from the routes and their request models."""
-    return Response(
-        200, "application/json", app.get_openapi_json_schema(title="After-sales claims API", version="1.0")
-    )
+    """The description of the whole API (both functions), generated from the routes and models."""
+    return Response(200, "application/json", api_description.document_json())
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # views hold the buyer's phone and address
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle(app, event, context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # results carry claim and order data
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = OrderDeliveredDetail.model_validate(event.get("detail") or {})
     stored = orders.import_order(detail.to_order(detail.order_id), source="order.delivered", now=clock.now())

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(correlation_id_path="claim_id", clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # results carry claim and order data
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     claim_id = str(event["claim_id"])
     if "failure" in event:

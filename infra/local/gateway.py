@@ -2,7 +2,9 @@
 
 It serves exactly the routes of the template, verifies bearer tokens the way the JWT authorizer does,
 hands each handler a real-shaped v2.0 event and turns its Lambda proxy response back into HTTP, with
-API Gateway's own answers where API Gateway answers by itself (401, 403, 404, 413, 500).
+API Gateway's own answers where API Gateway answers by itself (401, 403, 404, 413, 500). Those carry
+the service's error shape (``code`` added to API Gateway's ``message``); on AWS they have ``message``
+only, as HTTP APIs cannot customise them (docs/api.md).
 
     gateway = LocalGateway(app.routes, handlers, port=0).start()
     ...  # call gateway.url
@@ -63,9 +65,13 @@ class GatewayResponse:
         return json.loads(self.body)
 
 
+_GATEWAY_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 413: "payload_too_large"}
+
+
 def message(status: int, text: str, headers: Iterable[tuple[str, str]] = ()) -> GatewayResponse:
-    """One of API Gateway's own answers: ``{"message": "..."}``."""
-    body = json.dumps({"message": text}).encode()
+    """One of API Gateway's own answers, ``{"message": "..."}``, with the service's ``code``."""
+    code = _GATEWAY_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
+    body = json.dumps({"code": code, "message": text, "details": {}}).encode()
     return GatewayResponse(status, [("content-type", "application/json"), *headers], body)
 
 
@@ -536,8 +542,17 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     gateway: LocalGateway
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm a keep-alive client waits a
+    # delayed ACK (~40 ms) for every response.
+    disable_nagle_algorithm = True
     server_version = "aftersales-local-gateway"
     sys_version = ""
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, BREW, ...) is routed too, as API Gateway does: no 501 page.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _serve(self) -> None:
         started = time.monotonic()

@@ -3,7 +3,8 @@
 One RSA key per checkout (``.local-stack/jwt-key.pem``, git-ignored) signs every local token, so a
 token printed by ``aftersales local token`` is accepted by the local gateway, and by nothing else.
 Tokens look like Cognito ID tokens (``aud`` = app client, ``cognito:groups``, ``token_use: id``);
-the product's role lives in ``cognito:groups`` and a merchant's id in the ``merchant_id`` claim.
+the product's role lives in ``cognito:groups`` and a merchant's id in the ``custom:merchant_id``
+attribute.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class LocalIssuer:
             "jti": str(uuid.uuid4()),
         }
         if merchant_id:
-            claims["merchant_id"] = merchant_id
+            claims["custom:merchant_id"] = merchant_id
         scope_list = list(scopes)
         if scope_list:
             claims["scope"] = " ".join(scope_list)

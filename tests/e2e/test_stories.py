@@ -67,7 +67,7 @@ def test_a_forged_token_is_refused_401(stack: LocalStack, api: ApiClient, tmp_pa
     forged = tokens.mint("ops", "intruder", key_file=tmp_path / "other-key.pem")
     reply = api.call("GET", "/ops/claims", token=forged)
     assert reply.status == 401
-    assert reply.body == {"message": "Unauthorized"}
+    assert reply.body == {"code": "unauthenticated", "message": "Unauthorized", "details": {}}
     assert api.call("GET", "/claims").status == 401  # no token at all
 
 
@@ -86,9 +86,15 @@ def test_another_buyers_claim_is_not_found_404(stack: LocalStack, api: ApiClient
     assert api.call("POST", f"/claims/{claim_id}/cancel", {}, who=OTHER_BUYER).status == 404
 
 
-def test_routes_the_template_does_not_name_are_404(stack: LocalStack, api: ApiClient) -> None:
-    assert api.call("GET", "/admin", who=OPS).status == 404
-    assert api.call("DELETE", "/claims", who=OPS).status == 404
+def test_routes_the_template_does_not_name_are_404_or_405_with_codes(
+    stack: LocalStack, api: ApiClient
+) -> None:
+    unknown = api.call("GET", "/admin", who=OPS)
+    assert (unknown.status, unknown.body["code"]) == (404, "not_found")
+    assert api.call("GET", "/admin").status == 404  # the default route needs no token
+    wrong_method = api.call("DELETE", "/claims", who=OPS)
+    assert (wrong_method.status, wrong_method.body["code"]) == (405, "method_not_allowed")
+    assert wrong_method.body["details"] == {"allow": ["GET", "POST"]}
 
 
 def test_advancing_the_clock_moves_what_handlers_see(stack: LocalStack, api: ApiClient) -> None:
@@ -98,3 +104,59 @@ def test_advancing_the_clock_moves_what_handlers_see(stack: LocalStack, api: Api
     claim_id = _submitted_claim(stack, api)
     created = api.call("GET", f"/claims/{claim_id}", who=OPS).body["claim"]["created_at"]
     assert created == stack.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _raw(stack: LocalStack, api: ApiClient, method: str, path: str, body: bytes, headers: dict[str, str]):
+    import http.client
+    import json as _json
+    from urllib.parse import urlsplit
+
+    where = urlsplit(stack.api_url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    token = api.token(BUYER)
+    conn.request(method, path, body=body, headers={"Authorization": f"Bearer {token}", **headers})
+    response = conn.getresponse()
+    status, answer, allow = (
+        response.status,
+        _json.loads(response.read() or b"null"),
+        response.getheader("Allow"),
+    )
+    conn.close()
+    return status, answer, allow
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "content_type", "status", "code"),
+    [
+        (
+            "POST",
+            b'{"order_id": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+            "application/json",
+            400,
+            "malformed_json",
+        ),
+        ("POST", b'{"order_id": "\xff\xfe"}', "application/json", 400, "malformed_json"),
+        ("POST", b"order_id=1", "text/plain", 415, "unsupported_media_type"),
+        ("POST", b"<claim/>", "application/xml", 415, "unsupported_media_type"),
+        ("POST", b"\x00\x01", "application/octet-stream", 415, "unsupported_media_type"),
+        ("POST", b"{}", "application/vnd.api+json", 415, "unsupported_media_type"),
+        (
+            "POST",
+            b'{"order_id": "nope", "quantity": 1, "type": "return_refund", "reason": "no_reason"}',
+            "APPLICATION/JSON; Charset=UTF-8",
+            404,
+            "order_not_found",
+        ),
+        ("TRACE", b"", "application/json", 405, "method_not_allowed"),
+    ],
+    ids=["deep", "not-utf8", "text", "xml", "octet", "vnd-json", "upper-case-json", "trace"],
+)
+def test_hostile_requests_over_http_get_a_coded_4xx(
+    stack: LocalStack, api: ApiClient, method: str, body: bytes, content_type: str, status: int, code: str
+) -> None:
+    headers = {"Content-Type": content_type, "Idempotency-Key": f"hostile-{uuid.uuid4().hex}"}
+    got, answer, allow = _raw(stack, api, method, "/claims", body, headers)
+    assert (got, answer["code"]) == (status, code), answer
+    assert set(answer) == {"code", "message", "details"}
+    if method == "TRACE":
+        assert allow == "GET, POST"

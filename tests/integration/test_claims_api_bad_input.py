@@ -43,10 +43,16 @@ def test_oversize_body_is_413(api: Api, order: dict[str, Any]) -> None:
     _assert_error(answer, 413, "payload_too_large")
 
 
-def test_missing_idempotency_key_is_422(api: Api, order: dict[str, Any]) -> None:
-    answer = api.call("POST", "/claims", as_=BUYER, body=claim_body())
-    _assert_error(answer, 422, "validation_error")
+@pytest.mark.parametrize(
+    "headers", [{}, {"Idempotency-Key": "short"}, {"Idempotency-Key": "has spaces in it"}]
+)
+def test_missing_or_malformed_idempotency_key_is_400(
+    api: Api, order: dict[str, Any], headers: dict[str, str]
+) -> None:
+    answer = api.call("POST", "/claims", as_=BUYER, body=claim_body(), headers=headers)
+    _assert_error(answer, 400, "idempotency_key_required")
     assert answer.body["details"]["errors"][0]["loc"] == ["header", "idempotency-key"]
+    assert api.call("GET", "/claims", as_=BUYER).body["claims"] == []
 
 
 def test_unknown_order_is_404(api: Api, order: dict[str, Any]) -> None:

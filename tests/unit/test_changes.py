@@ -317,10 +317,10 @@ def test_scorecard_counts_closings_refunds_disputes_and_escalations():
 def test_an_order_with_repeated_lines_or_delivered_before_paid_is_refused():
     line = OrderLine("L1", "SKU", "Coat", "apparel", 1, 100)
     order = Order("o", "b", "m", NOW, NOW + timedelta(days=1), (line,))
-    assert check_order(order) is order
+    assert check_order(order, NOW + timedelta(days=2)) is order
     with pytest.raises(InvalidOrder) as repeated:
-        check_order(replace(order, lines=(line, line)))
+        check_order(replace(order, lines=(line, line)), NOW + timedelta(days=2))
     assert repeated.value.code == "duplicate_line_id"
     with pytest.raises(InvalidOrder) as early:
-        check_order(replace(order, delivered_at=NOW - timedelta(seconds=1)))
+        check_order(replace(order, delivered_at=NOW - timedelta(seconds=1)), NOW + timedelta(days=2))
     assert early.value.code == "delivered_before_paid"

@@ -127,7 +127,7 @@ def test_a_greedy_parameter_takes_the_rest_of_the_path_for_any_method(gateway, h
 def test_an_unknown_route_is_404_not_found(gateway, handlers, buyer, method, path):
     status, headers, body = call(gateway, method, path, headers=auth(buyer))
     assert status == 404
-    assert json.loads(body) == {"message": "Not Found"}
+    assert json.loads(body) == {"code": "not_found", "message": "Not Found", "details": {}}
     assert headers["apigw-requestid"]
     assert not any(h.events for h in handlers.values())
 
@@ -226,7 +226,11 @@ def test_a_body_over_10_mb_is_413_and_never_reaches_the_handler(gateway, handler
     conn.endheaders()  # the body is never sent: the gateway answers from the headers alone
     response = conn.getresponse()
     assert response.status == 413
-    assert json.loads(response.read()) == {"message": "Request Entity Too Large"}
+    assert json.loads(response.read()) == {
+        "code": "payload_too_large",
+        "message": "Request Entity Too Large",
+        "details": {},
+    }
     conn.close()
     assert handlers["Webhook"].events == []
 
@@ -254,7 +258,7 @@ def test_a_valid_token_puts_its_claims_in_the_event_as_api_gateway_does(gateway,
     jwt = handlers["ClaimsApi"].event["requestContext"]["authorizer"]["jwt"]
     claims = jwt["claims"]
     assert claims["sub"] == "m-user-7"
-    assert claims["merchant_id"] == "M-100"
+    assert claims["custom:merchant_id"] == "M-100"
     # API Gateway hands every claim over as a string, arrays as "[a b]".
     assert claims["cognito:groups"] == "[merchant]"
     assert claims["exp"].isdigit()
@@ -269,7 +273,7 @@ def test_a_token_without_bearer_prefix_is_accepted(gateway, handlers, buyer):
 def test_no_token_is_401_unauthorized(gateway, handlers):
     status, headers, body = call(gateway, "GET", "/claims/C-1")
     assert status == 401
-    assert json.loads(body) == {"message": "Unauthorized"}
+    assert json.loads(body) == {"code": "unauthenticated", "message": "Unauthorized", "details": {}}
     assert headers["www-authenticate"].startswith("Bearer")
     assert handlers["ClaimsApi"].events == []
 
@@ -278,7 +282,7 @@ def test_an_expired_token_is_401(gateway, handlers, issuer):
     token = issuer.mint("buyer", "b-1", ttl=60, now=NOW - 3600)
     status, headers, body = call(gateway, "GET", "/claims/C-1", headers=auth(token))
     assert status == 401
-    assert json.loads(body) == {"message": "Unauthorized"}
+    assert json.loads(body) == {"code": "unauthenticated", "message": "Unauthorized", "details": {}}
     assert "expired" in headers["www-authenticate"]
     assert handlers["ClaimsApi"].events == []
 
@@ -287,7 +291,7 @@ def test_a_forged_token_is_401(gateway, handlers, tmp_path):
     forger = LocalIssuer.from_key_file(tmp_path / "forger.pem")
     status, _, body = call(gateway, "GET", "/claims/C-1", headers=auth(forger.mint("ops", "o-1")))
     assert status == 401
-    assert json.loads(body) == {"message": "Unauthorized"}
+    assert json.loads(body) == {"code": "unauthenticated", "message": "Unauthorized", "details": {}}
     assert handlers["ClaimsApi"].events == []
 
 
@@ -310,7 +314,7 @@ def test_a_route_without_authorizer_needs_no_token_and_has_no_authorizer_context
 def test_a_route_with_scopes_is_403_for_a_token_without_them(gateway, handlers, issuer):
     status, _, body = call(gateway, "GET", "/ops/scorecard", headers=auth(issuer.mint("ops", "o-1")))
     assert status == 403
-    assert json.loads(body) == {"message": "Forbidden"}
+    assert json.loads(body) == {"code": "forbidden", "message": "Forbidden", "details": {}}
     assert handlers["Ops"].events == []
 
 
@@ -367,7 +371,7 @@ def test_a_handler_exception_is_500_and_logged(gateway, handlers, caplog):
     with caplog.at_level(logging.ERROR, logger="infra.local.gateway"):
         status, _, body = call(gateway, "POST", "/webhooks/logistics/sf", b"{}")
     assert status == 500
-    assert json.loads(body) == {"message": "Internal Server Error"}
+    assert json.loads(body) == {"code": "internal_error", "message": "Internal Server Error", "details": {}}
     assert any("Webhook" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
@@ -379,14 +383,14 @@ def test_a_malformed_proxy_response_is_500(gateway, handlers, answer):
     handlers["Webhook"].answer = answer
     status, _, body = call(gateway, "POST", "/webhooks/logistics/sf", b"{}")
     assert status == 500
-    assert json.loads(body) == {"message": "Internal Server Error"}
+    assert json.loads(body) == {"code": "internal_error", "message": "Internal Server Error", "details": {}}
 
 
 def test_a_route_whose_function_has_no_handler_is_500(issuer, buyer):
     gateway = LocalGateway(ROUTES, {}, verifier=issuer.verify)
     response = gateway.handle(Request("GET", "/claims/C-1", [("authorization", buyer)]))
     assert response.status == 500
-    assert response.json() == {"message": "Internal Server Error"}
+    assert response.json() == {"code": "internal_error", "message": "Internal Server Error", "details": {}}
 
 
 def test_the_handler_gets_a_lambda_context_for_its_function(gateway, handlers):
@@ -529,3 +533,17 @@ def test_a_burst_of_concurrent_connections_is_served_without_a_reset():
         with ThreadPoolExecutor(max_workers=burst) as pool:
             answers = list(pool.map(ping, range(burst)))
     assert answers == ["200 pong"] * burst
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW"])
+def test_any_method_is_routed_like_api_gateway_not_a_501_page(handlers, issuer, method):
+    routes = [*ROUTES, Route("ANY", gw.DEFAULT_ROUTE, "ClaimsApi", auth_required=False)]
+    handlers["ClaimsApi"].answer = {"statusCode": 405, "body": '{"code": "method_not_allowed"}'}
+    with gw.start(routes, handlers, port=0, verifier=issuer.verify, clock=lambda: NOW) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.bound_port, timeout=10)
+        conn.request(method, "/claims")
+        response = conn.getresponse()
+        assert (response.status, json.loads(response.read())) == (405, {"code": "method_not_allowed"})
+        conn.close()
+    assert handlers["ClaimsApi"].event["routeKey"] == "$default"
+    assert handlers["ClaimsApi"].event["requestContext"]["http"]["method"] == method

@@ -62,7 +62,7 @@ def test_a_minted_token_carries_cognito_shaped_claims(issuer):
     assert claims["iss"] == tokens.LOCAL_ISSUER
     assert claims["aud"] == tokens.LOCAL_AUDIENCE
     assert claims["cognito:groups"] == ["merchant"]
-    assert claims["merchant_id"] == "M-100"
+    assert claims["custom:merchant_id"] == "M-100"
     assert claims["token_use"] == "id"
     assert claims["iat"] == NOW
     assert claims["exp"] == NOW + 600
@@ -71,7 +71,7 @@ def test_a_minted_token_carries_cognito_shaped_claims(issuer):
 
 def test_a_buyer_token_has_no_merchant_claim(issuer):
     claims = issuer.verify(issuer.mint("buyer", "b-1"))
-    assert "merchant_id" not in claims
+    assert "custom:merchant_id" not in claims
     assert claims["cognito:groups"] == ["buyer"]
 
 
@@ -187,7 +187,7 @@ def test_cli_token_prints_a_token_the_authorizer_accepts(key_file):
     claims = tokens.verify(token, key_file=key_file)
     assert claims["sub"] == "m-user-7"
     assert claims["cognito:groups"] == ["merchant"]
-    assert claims["merchant_id"] == "M-100"
+    assert claims["custom:merchant_id"] == "M-100"
 
 
 def test_cli_token_refuses_an_unknown_role(key_file):

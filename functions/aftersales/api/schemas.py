@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -11,7 +11,10 @@ from aftersales.domain.model import Action, ClaimRequest, ClaimType, Order, Orde
 from aftersales.domain.money import parse_yuan
 from aftersales.domain.policy import DeadlineKind
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# Every id, in bodies and in paths: no slashes, no leading dot, nothing a key or a log could trip on.
+ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$"
+ID_MAX_LENGTH = 64
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 Carrier = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
 WaybillNo = Annotated[str, StringConstraints(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 Yuan = Annotated[str, StringConstraints(min_length=1, max_length=16)]  # parsed by money.parse_yuan
@@ -24,7 +27,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def example(**body: Any) -> ConfigDict:
+    """A strict model's config with one example body for the OpenAPI document."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [body]})
+
+
 class SubmitClaim(Strict):
+    model_config = example(
+        order_id="ord-1",
+        line_id="L1",
+        quantity=1,
+        type="return_refund",
+        reason="quality_defect",
+        description="seam torn",
+        evidence_keys=[],
+    )
+
     order_id: Id
     line_id: Annotated[str, StringConstraints(max_length=64)] = ""  # a complaint may name no line
     quantity: Annotated[int, Field(ge=0, le=10_000, strict=True)]
@@ -41,6 +59,8 @@ class SubmitClaim(Strict):
 
 
 class Note(Strict):
+    model_config = example(reason="changed my mind")
+
     note: Text | None = None
     reason: Text | None = None
 
@@ -49,6 +69,8 @@ class Note(Strict):
 
 
 class Shipment(Strict):
+    model_config = example(carrier="sf", waybill="SF1234567890")
+
     carrier: Carrier
     waybill: WaybillNo
     note: Text | None = None
@@ -60,6 +82,10 @@ class Shipment(Strict):
 
 
 class Rating(Strict):
+    model_config = example(
+        response_speed=5, resolution=4, attitude=5, convenience=3, timeliness=4, comment="ok"
+    )
+
     response_speed: Score
     resolution: Score
     attitude: Score
@@ -72,11 +98,15 @@ class Rating(Strict):
 
 
 class EvidenceUpload(Strict):
+    model_config = example(filename="seam.jpg", content_type="image/jpeg")
+
     filename: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
     content_type: Literal["image/jpeg", "image/png", "video/mp4", "application/pdf"]
 
 
 class Decision(Strict):
+    model_config = example(decision="reject", reason="worn")
+
     decision: Literal["approve", "reject"]
     reason: Text = ""
 
@@ -99,6 +129,8 @@ class Decision(Strict):
 
 
 class Inspection(Strict):
+    model_config = example(passed=True, findings="seam torn", liability="merchant")
+
     passed: bool
     findings: Text = ""
     liability: Literal["merchant", "buyer", "carrier"] | None = None
@@ -113,6 +145,8 @@ class Inspection(Strict):
 
 class Repair(Strict):
     """Either a quote for a paid repair, or the repair completed (with the outbound parcel)."""
+
+    model_config = example(quote="80.00")
 
     quote: Yuan | None = None
     completed: bool = False
@@ -138,6 +172,8 @@ class Repair(Strict):
 
 
 class Extension(Strict):
+    model_config = example(due_at="2026-11-30T02:00:00Z", reason="public holiday", deadline="review_decision")
+
     due_at: AwareDatetime
     reason: Reasoning
     deadline: DeadlineKind | None = None
@@ -147,6 +183,8 @@ class Extension(Strict):
 
 
 class Escalation(Strict):
+    model_config = example(reason="vip buyer")
+
     reason: Text = ""
 
     def to_input(self) -> actions.ActionInput:
@@ -161,6 +199,8 @@ class Opinion(Strict):
 
 
 class Ruling(Strict):
+    model_config = example(outcome="refund", refund_amount="100.00", payer="platform", reason="partly worn")
+
     outcome: Literal["refund", "dismiss"]
     refund_amount: Yuan | None = None  # default: the claimed amount
     payer: Literal["merchant", "platform"] = "merchant"
@@ -188,6 +228,26 @@ class OrderLineIn(Strict):
 
 
 class OrderIn(Strict):
+    model_config = example(
+        buyer_id="buyer-1",
+        merchant_id="m-1",
+        paid_at="2026-11-15T02:00:00Z",
+        delivered_at="2026-11-18T02:00:00Z",
+        lines=[
+            {
+                "line_id": "L1",
+                "sku": "SKU-1",
+                "title": "Wool coat",
+                "category": "apparel",
+                "quantity": 2,
+                "paid_amount": "259.80",
+                "part_kind": "unit",
+            }
+        ],
+        buyer_phone="13812345678",
+        shipping_address="浙江省杭州市西湖区文三路 100 号",
+    )
+
     buyer_id: Id
     merchant_id: Id
     paid_at: AwareDatetime

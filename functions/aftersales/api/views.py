@@ -2,8 +2,8 @@
 
 Personal data: the buyer's phone and address are shown in full to the buyer; to the merchant only
 while it must ship goods to the buyer (replacement, repaired goods); masked for everyone else, ops
-included. Free text written by the buyer is shown to others with phone numbers masked. The workflow
-task token is never shown.
+included. Free text (descriptions, reasons, notes, comments) is shown as written to its author and through
+``pii.mask_text`` to everyone else. The workflow task token is never shown.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aftersales.domain.model import Order, Role, Status
 from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
 from aftersales.domain.parcels import TrackEntry
-from aftersales.pii import mask_address, mask_phone, mask_text
+from aftersales.pii import mask_address, mask_phone, mask_strings, mask_text
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
 MERCHANT_SHIPS_TO_BUYER = frozenset(
@@ -36,10 +36,16 @@ def _opt_iso(value: datetime | None) -> str | None:
     return iso(value) if value else None
 
 
-def _text(text: str | None, viewer: Actor, claim: Claim) -> str | None:
-    if text is None:
-        return None
-    return text if viewer.role is Role.BUYER and viewer.id == claim.buyer_id else mask_text(text)
+def _text(text: Any, viewer: Actor, claim: Claim) -> Any:
+    """Text the buyer wrote on the claim (a string, or a structure of them such as the rating)."""
+    return _authored(text, viewer, Role.BUYER.value, claim.buyer_id)
+
+
+def _authored(value: Any, viewer: Actor, author_role: str | None, author_id: str | None) -> Any:
+    """Free text as written for its author, masked (``pii.mask_text``) for everyone else."""
+    if value is None or (viewer.role.value == author_role and viewer.id == author_id):
+        return value
+    return mask_strings(value)
 
 
 def _shipment(value: Shipment | None) -> dict[str, Any] | None:
@@ -76,7 +82,7 @@ def claim_view(claim: Claim, viewer: Actor) -> dict[str, Any]:
         "return_authorisation": _return_authorisation(claim),
         "return_shipment": _shipment(claim.return_shipment),
         "outbound_shipment": _shipment(claim.outbound_shipment),
-        "rating": dict(claim.rating) if claim.rating is not None else None,
+        "rating": _text(dict(claim.rating), viewer, claim) if claim.rating is not None else None,
         "policy_version": claim.policy_version,
         "version": claim.version,
         "created_at": iso(claim.created_at),
@@ -104,8 +110,8 @@ def _timeline_view(entry: TimelineEntry, viewer: Actor, claim: Claim) -> dict[st
         "from": entry.from_status.value if entry.from_status else None,
         "to": entry.to_status.value,
         "policy_version": entry.policy_version,
-        "note": _text(entry.note, viewer, claim),
-        "details": dict(entry.details),
+        "note": _authored(entry.note, viewer, entry.actor_role, entry.actor_id),
+        "details": _authored(dict(entry.details), viewer, entry.actor_role, entry.actor_id),
     }
 
 
@@ -119,7 +125,7 @@ def _deadline_view(deadline: Deadline) -> dict[str, Any]:
         "penalty": deadline.penalty,
         "rule": deadline.source,
         "policy_version": deadline.policy_version,
-        "extension_reason": deadline.extension_reason,
+        "extension_reason": mask_text(deadline.extension_reason) if deadline.extension_reason else None,
         "met_at": _opt_iso(deadline.met_at),
         "open": deadline.met_at is None,
     }

@@ -1,0 +1,129 @@
+"""What the routes answer with, as models for the OpenAPI document (``aftersales.api.openapi``); the
+views (``aftersales.api.views``) build the bodies. The fuzz pass in ``make test`` checks every 2xx
+body against these. Additional properties are allowed: a client must ignore fields it does not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ShipmentOut(Open):
+    carrier: str | None
+    waybill: str | None
+    at: str | None
+
+
+class ReturnAuthorisation(Open):
+    rma_number: str
+    address: str | None
+    shipping_payer: str | None
+
+
+class Claim(Open):
+    claim_id: str
+    order_id: str
+    line_id: str | None
+    buyer_id: str
+    merchant_id: str
+    type: str
+    reason: str | None
+    quantity: int
+    description: str | None
+    evidence_keys: list[str]
+    urgent: bool
+    status: str
+    outcome: str | None
+    amount: str | None  # yuan, "129.90"
+    refund_amount: str | None
+    refund_payer: str | None
+    shipping_payer: str | None
+    repair_payer: str | None
+    quote: str | None
+    liability: str | None
+    escalation_level: str | None
+    reopen_count: int
+    penalty_total: str | None
+    return_authorisation: ReturnAuthorisation | None
+    return_shipment: ShipmentOut | None
+    outbound_shipment: ShipmentOut | None
+    rating: dict[str, Any] | None
+    policy_version: str | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ClaimPage(Open):
+    claims: list[Claim]
+    next_cursor: str | None
+
+
+class Contact(Open):
+    phone: str
+    address: str
+
+
+class TimelineEntry(Open):
+    at: str
+    actor: dict[str, Any]
+    action: str
+    note: str | None
+    details: dict[str, Any]
+
+
+class DeadlineOut(Open):
+    kind: str
+    owner: str | None
+    due_at: str | None
+    open: bool
+
+
+class Penalties(Open):
+    total: str | None
+    days: list[dict[str, Any]]
+
+
+class NextAction(Open):
+    summary: str
+    your_actions: list[str]
+
+
+class ClaimDetail(Open):
+    claim: Claim
+    contact: Contact
+    timeline: list[TimelineEntry]
+    deadlines: list[DeadlineOut]
+    penalties: Penalties
+    next_action: NextAction
+
+
+class EvidenceUploadUrl(Open):
+    key: str
+    upload_url: str
+    method: str
+    expires_in: int
+
+
+class OrderImported(Open):
+    order_id: str
+    version: int
+
+
+def response_model(method: str, path: str) -> type[BaseModel]:
+    """The model of the success body of one route."""
+    if (method, path) in (("get", "/claims"), ("get", "/merchant/claims"), ("get", "/ops/claims")):
+        return ClaimPage
+    if path == "/claims/{claim_id}":
+        return ClaimDetail
+    if path == "/claims/{claim_id}/evidence":
+        return EvidenceUploadUrl
+    if path == "/ops/orders/{order_id}":
+        return OrderImported
+    return Claim
