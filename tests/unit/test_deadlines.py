@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aftersales.domain.calendar import SHANGHAI, is_working_day
+from aftersales.domain.calendar import SHANGHAI, CalendarLayer, is_working_day
 from aftersales.domain.deadlines import (
     Deadline,
     due_at,
@@ -50,6 +50,10 @@ POLICY_ROWS = [
 ]
 
 
+def rule_in_working_days(kind: DeadlineKind) -> bool:
+    return default_policy().deadline(kind).unit is DurationUnit.WORKING_DAYS
+
+
 def test_every_deadline_kind_has_a_row() -> None:
     assert {row[0] for row in POLICY_ROWS} == set(DeadlineKind)
 
@@ -66,7 +70,7 @@ def test_policy_row(
     assert (deadline.owner, deadline.on_expiry, deadline.penalty) == (owner, on_expiry, penalty)
     assert deadline.policy_version == policy.version
     assert deadline.source == policy.deadline(kind).source
-    assert deadline.calendar_fallback is False
+    assert deadline.calendar_layer is (CalendarLayer.LIBRARY if rule_in_working_days(kind) else None)
     assert deadline.is_open
 
 
@@ -91,10 +95,15 @@ def test_clock_units_ignore_holidays() -> None:
     assert deadline.due_at == local(2026, 10, 1, 16)
 
 
-def test_a_deadline_running_into_2027_records_the_calendar_fallback() -> None:
+def test_a_deadline_running_into_2027_records_the_provisional_calendar() -> None:
     deadline = open_deadline(K.REFUND, default_policy(), local(2026, 12, 30, 9))
-    assert deadline.calendar_fallback is True
+    assert deadline.calendar_layer is CalendarLayer.PROVISIONAL
+    assert deadline.provisional_calendar and not deadline.calendar_fallback
     assert is_working_day(deadline.due_at.astimezone(SHANGHAI).date())[0]
+
+
+def test_clock_time_deadlines_record_no_calendar() -> None:
+    assert open_deadline(K.FIRST_RESPONSE, default_policy(), MONDAY).calendar_layer is None
 
 
 def test_naive_start_is_refused() -> None:
@@ -257,9 +266,10 @@ def test_deadlines_across_holidays_and_into_2027_compute(
     assert deadline.due_at.tzinfo is UTC
     rule = policy.deadline(kind)
     if rule.unit is DurationUnit.WORKING_DAYS:
-        due_local = deadline.due_at.astimezone(SHANGHAI).date()
+        # Inside a working day, or at the very end of one.
+        due_local = (deadline.due_at - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
         assert is_working_day(due_local)[0]
-        if due_local.year >= 2027:
-            assert deadline.calendar_fallback
+        expected = CalendarLayer.PROVISIONAL if due_local.year >= 2027 else CalendarLayer.LIBRARY
+        assert deadline.calendar_layer is expected
     else:
-        assert not deadline.calendar_fallback
+        assert deadline.calendar_layer is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from .calendar import CalendarResult, add_working_days
+from .calendar import CalendarLayer, CalendarResult, add_working_days
 from .errors import DomainError
 from .model import ClaimType, Role, Status
 from .policy import DeadlineKind, DeadlineRule, DurationUnit, OnExpiry, Policy
@@ -48,7 +48,8 @@ class Deadline:
     penalty: bool
     source: str  # the policy section that sets it
     policy_version: str
-    calendar_fallback: bool = False  # the calendar had no data for a year and Mon-Fri was used
+    # The least trusted calendar layer a working-day count needed (None: clock time, no calendar).
+    calendar_layer: CalendarLayer | None = None
     extension_reason: str | None = None
     paused_since: datetime | None = None
     paused_seconds: int = 0  # total time spent paused before ``paused_since``
@@ -62,6 +63,16 @@ class Deadline:
     @property
     def is_open(self) -> bool:
         return self.met_at is None
+
+    @property
+    def calendar_fallback(self) -> bool:
+        """No holiday data for a year on the way: Monday-Friday was counted."""
+        return self.calendar_layer is CalendarLayer.WEEKDAYS
+
+    @property
+    def provisional_calendar(self) -> bool:
+        """Computed without the State Council's notice for some year: may move when it is published."""
+        return self.calendar_layer is not None and not self.calendar_layer.official
 
 
 def _require_aware(value: datetime, name: str) -> datetime:
@@ -86,7 +97,7 @@ def due_at(rule: DeadlineRule, start: datetime, *, urgent: bool = False) -> Cale
     amount = rule.urgent_amount if urgent and rule.urgent_amount is not None else rule.amount
     if rule.unit is DurationUnit.WORKING_DAYS:
         return add_working_days(start, amount)
-    return CalendarResult(start + amount * _CLOCK_UNITS[rule.unit], False)
+    return CalendarResult(start + amount * _CLOCK_UNITS[rule.unit], None)
 
 
 def open_deadline(kind: DeadlineKind, policy: Policy, start: datetime, *, urgent: bool = False) -> Deadline:
@@ -102,7 +113,7 @@ def open_deadline(kind: DeadlineKind, policy: Policy, start: datetime, *, urgent
         penalty=rule.penalty,
         source=rule.source,
         policy_version=policy.version,
-        calendar_fallback=due.fallback_used,
+        calendar_layer=due.layer,
     )
 
 
