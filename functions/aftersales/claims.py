@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from aftersales import policies, workflow
+from aftersales.calendar_alerts import report_unofficial_calendars
 from aftersales.clock import iso
 from aftersales.domain import deadlines as dl
 from aftersales.domain.eligibility import check_eligibility
@@ -21,7 +22,7 @@ from aftersales.domain.errors import DomainError
 from aftersales.domain.model import Action, ClaimRequest, ClaimType, EscalationLevel, Outcome, Role, Status
 from aftersales.domain.money import parse_yuan
 from aftersales.domain.policy import DeadlineKind, Policy
-from aftersales.domain.refunds import rma_number
+from aftersales.domain.refunds import check_shipping_receipt, rma_number
 from aftersales.domain.transitions import Transition, initial_status, transition
 from aftersales.observability import logger
 from aftersales.service_errors import BadRequest, Conflict, NotFound, UnknownOrder
@@ -149,7 +150,7 @@ def submit(
         )
         claim.gsi_merchant_sk = f"{status.value}#{claim.created_at}"
         opened = [
-            dl.open_deadline(kind, policy, now, urgent=request.urgent)
+            dl.open_deadline(kind, policy, now, urgent=request.urgent, claim_type=request.type)
             for kind in dl.deadlines_for(status, request.type)
         ]
         order_item = record.order
@@ -168,6 +169,7 @@ def submit(
         except VersionConflict:
             continue
         _count(repo, claim, now, claims_opened=1)
+        report_unofficial_calendars(claim_id, opened, now)
         logger.info("claim submitted", extra={"claim_id": claim_id, "status": status.value})
         return claim
     raise Conflict("the order kept changing while the claim was being opened; try again")
@@ -258,6 +260,7 @@ def act(
             logger.info("lost a race on the claim; re-reading", extra={"claim_id": claim_id})
             continue
         _count_transition(repo, write.claim, moved, now)
+        report_unofficial_calendars(claim_id, map(item_to_deadline, write.deadlines), now)
         logger.info(
             "claim changed",
             extra={"claim_id": claim_id, "action": action.value, "from": moved.source, "to": moved.target},
@@ -301,22 +304,24 @@ def _plan(
 
     deadline_items = []
     open_deadlines = [d for d in map(item_to_deadline, record.deadlines) if d.is_open]
+    met = dl.deadlines_met_by(open_deadlines, moved.action, actor.role, changes_status=moved.changes_status)
+    open_deadlines = [d for d in open_deadlines if d not in met]
+    if met and not moved.changes_status:
+        details["met"] = [d.kind.value for d in met]
     if moved.action is Action.EXTEND:
         deadline_items = [
             deadline_to_item(claim.claim_id, d, shards=shards) for d in _extend(open_deadlines, payload, now)
         ]
         details["extended"] = [{"deadline": item.kind, "due_at": item.deadline_at} for item in deadline_items]
     cleared: str | None = None
+    deadline_items += [deadline_to_item(claim.claim_id, dl.meet(d, now), shards=shards) for d in met]
     if moved.changes_status:
-        deadline_items = [
-            deadline_to_item(claim.claim_id, dl.meet(d, now), shards=shards) for d in open_deadlines
-        ]
         opened_before = {item.kind: int(item.instance or 1) for item in record.deadlines}
         deadline_items += [
             deadline_to_item(
                 claim.claim_id,
                 replace(
-                    dl.open_deadline(kind, policy, now, urgent=bool(claim.urgent)),
+                    dl.open_deadline(kind, policy, now, urgent=bool(claim.urgent), claim_type=claim_type),
                     instance=opened_before.get(kind.value, 0) + 1,
                 ),
                 shards=shards,
@@ -364,8 +369,12 @@ def _apply_payload(
         shipment = ShipmentMap(carrier=carrier, waybill=number, at=iso(now))  # type: ignore[no-untyped-call]
         fee_fen = _declared_fee(payload)
         if fee_fen is not None and action is Action.SHIP_RETURN:
+            receipt = _receipt_key(payload, claim)
+            check_shipping_receipt(fee_fen, receipt, policy_for(claim))
             shipment.fee_fen = fee_fen
             details["fee_fen"] = fee_fen
+            if receipt:
+                details["receipt_key"] = receipt
         direction = "return" if action is Action.SHIP_RETURN else "outbound"
         if direction == "return":
             claim.return_shipment = shipment
@@ -450,6 +459,20 @@ def _extend(
     if not targets:
         raise DomainError("no open merchant deadline to extend", code="no_deadline_to_extend")
     return [dl.extend(d, payload["due_at"], str(payload.get("reason", "")), at=now) for d in targets]
+
+
+def _receipt_key(payload: Mapping[str, Any], claim: ClaimItem) -> str | None:
+    """The carrier's receipt for a declared fee: an upload of this claim's buyer, like any evidence."""
+    key = payload.get("receipt_key")
+    if not key:
+        return None
+    if not str(key).startswith(evidence_prefix(claim.buyer_id)):
+        raise BadRequest(
+            "the receipt must be an upload of this buyer",
+            code="invalid_evidence_key",
+            details={"prefix": evidence_prefix(claim.buyer_id)},
+        )
+    return str(key)
 
 
 def _note(payload: Mapping[str, Any]) -> str | None:

@@ -8,4 +8,5 @@ SERVICE = "aftersales"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace="AfterSales")
+NAMESPACE = "AfterSales"
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)

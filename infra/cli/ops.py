@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from rich.console import Console
 from rich.table import Column, Table
 
+from infra.cli.calendar import calendar_app
 from infra.local.stack import DEFAULT_STACK_NAME, LOCAL_CREDENTIALS, StackError, StackInfo, read_instant
 
 CLAIM_TABLE = "ClaimsTable"
@@ -37,6 +38,7 @@ ops_app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead-letter queues of the stack.", no_args_is_help=True)
 ops_app.add_typer(dlq_app, name="dlq")
+ops_app.add_typer(calendar_app, name="calendar")
 
 err = Console(stderr=True)
 
@@ -272,6 +274,9 @@ def gather_claim(target: Target, claim_id: str) -> dict[str, Any] | None:
 
 def gather_overdue(target: Target, *, limit: int = 50, now: datetime | None = None) -> dict[str, Any]:
     """Open deadlines past due at the stack's time, earliest first, read from the due index."""
+    from aftersales.api.views import calendar_view
+    from aftersales.store.mapping import item_to_deadline
+
     at = now or target.now()
     with repository(target) as repo:
         due = repo.overdue_deadlines(at, limit=limit)
@@ -289,6 +294,7 @@ def gather_overdue(target: Target, *, limit: int = 50, now: datetime | None = No
                 "overdue_hours": round((at - due_at).total_seconds() / 3600, 1),
                 "on_expiry": item.on_expiry,
                 "penalty": bool(item.penalty),
+                "calendar": calendar_view(item_to_deadline(item).calendar_layer),
                 "status": claim.status if claim else None,
                 "merchant_id": claim.merchant_id if claim else None,
             }
@@ -511,11 +517,17 @@ def claim_command(
             entry["note"] or "",
         )
     out.print(timeline)
-    deadlines = _table("Deadlines", "deadline", "owner", "due", "on expiry", "penalty", "state")
+    deadlines = _table("Deadlines", "deadline", "owner", "due", "on expiry", "penalty", "calendar", "state")
     for d in detail["deadlines"]:
         state = "open" if d["open"] else f"met {_short(d['met_at'])}"
         deadlines.add_row(
-            d["kind"], d["owner"], _short(d["due_at"]), d["on_expiry"], "yes" if d["penalty"] else "", state
+            d["kind"],
+            d["owner"],
+            _short(d["due_at"]),
+            d["on_expiry"],
+            "yes" if d["penalty"] else "",
+            _calendar_cell(d["calendar"]),
+            state,
         )
     out.print(deadlines if detail["deadlines"] else "[dim]no deadlines[/dim]")
     penalties = detail["penalties"]
@@ -547,6 +559,13 @@ def claim_command(
             event["error"] or "",
         )
     out.print(history)
+
+
+def _calendar_cell(calendar: dict[str, Any] | None) -> str:
+    """``library`` / ``file`` as is; a provisional or Monday-Friday count stands out."""
+    if calendar is None:
+        return "clock"
+    return calendar["layer"] if calendar["official"] else f"[yellow]{calendar['layer']}[/yellow]"
 
 
 @ops_app.command("overdue")
@@ -582,6 +601,7 @@ def overdue_command(
         "owner",
         "overdue",
         "on expiry",
+        "calendar",
         "status",
     )
     table.columns[0].no_wrap = True
@@ -592,6 +612,7 @@ def overdue_command(
             r["owner"],
             f"{r['overdue_hours']} h",
             r["on_expiry"],
+            _calendar_cell(r["calendar"]),
             r["status"] or "?",
         )
     Console().print(table if rows else f"nothing overdue at {result['now']}", highlight=False)

@@ -7,6 +7,8 @@ import pytest
 from aftersales.domain.calendar import SHANGHAI, CalendarLayer, is_working_day
 from aftersales.domain.deadlines import (
     Deadline,
+    deadlines_for,
+    deadlines_met_by,
     due_at,
     extend,
     is_overdue,
@@ -16,8 +18,9 @@ from aftersales.domain.deadlines import (
     resume,
 )
 from aftersales.domain.errors import DomainError
-from aftersales.domain.model import Role
+from aftersales.domain.model import Action, ClaimType, Role, Status
 from aftersales.domain.policy import DeadlineKind, DurationUnit, OnExpiry
+from aftersales.domain.transitions import initial_status
 from aftersales.policies import default_policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +35,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 # One row per line of the POLICY §4 table: due time from an ordinary Monday 10:00, owner, expiry, penalty.
 POLICY_ROWS = [
-    (K.FIRST_RESPONSE, MONDAY + timedelta(hours=24), Role.OPS, OnExpiry.ESCALATE, False),
+    (K.FIRST_RESPONSE, MONDAY + timedelta(hours=24), Role.MERCHANT, OnExpiry.ESCALATE, False),
     (K.CLASSIFY_DISPUTE, MONDAY + timedelta(minutes=10), Role.OPS, OnExpiry.REMIND, False),
     (K.REVIEW_DECISION, local(2026, 11, 4, 10), Role.MERCHANT, OnExpiry.AUTO_APPROVE, False),
     (K.RETURN_SHIPMENT, local(2026, 11, 5, 10), Role.BUYER, OnExpiry.FORFEIT, False),
@@ -74,9 +77,62 @@ def test_policy_row(
     assert deadline.is_open
 
 
-def test_urgent_first_response_is_one_hour() -> None:
-    deadline = open_deadline(K.FIRST_RESPONSE, default_policy(), MONDAY, urgent=True)
+def test_urgent_complaint_first_response_is_one_hour_and_the_platform_owes_it() -> None:
+    deadline = open_deadline(
+        K.FIRST_RESPONSE, default_policy(), MONDAY, urgent=True, claim_type=ClaimType.COMPLAINT
+    )
     assert deadline.due_at == MONDAY + timedelta(hours=1)
+    assert deadline.owner is Role.OPS
+
+
+@pytest.mark.parametrize("claim_type", [t for t in ClaimType if t is not ClaimType.COMPLAINT])
+def test_every_other_claim_is_answered_by_the_merchant_within_24_hours(claim_type: ClaimType) -> None:
+    assert K.FIRST_RESPONSE in deadlines_for(Status.PENDING_REVIEW, claim_type)
+    deadline = open_deadline(K.FIRST_RESPONSE, default_policy(), MONDAY, urgent=True, claim_type=claim_type)
+    assert (deadline.due_at, deadline.owner) == (MONDAY + timedelta(hours=24), Role.MERCHANT)
+
+
+def test_every_claim_type_opens_a_first_response_where_it_starts() -> None:
+    for claim_type in ClaimType:
+        assert K.FIRST_RESPONSE in deadlines_for(initial_status(claim_type), claim_type)
+
+
+# --- which open deadlines an action meets ---
+
+
+def _open_review_stage() -> list[Deadline]:
+    policy = default_policy()
+    return [open_deadline(k, policy, MONDAY) for k in (K.FIRST_RESPONSE, K.REVIEW_DECISION)]
+
+
+@pytest.mark.parametrize("role", [Role.MERCHANT, Role.OPS])
+@pytest.mark.parametrize("action", [Action.EXTEND, Action.RATE, Action.REJECT])
+def test_a_merchant_or_agent_action_that_keeps_the_stage_meets_the_first_response(
+    role: Role, action: Action
+) -> None:
+    met = deadlines_met_by(_open_review_stage(), action, role, changes_status=False)
+    assert [d.kind for d in met] == [K.FIRST_RESPONSE]
+
+
+@pytest.mark.parametrize("role", [Role.BUYER, Role.SYSTEM])
+def test_the_buyer_or_the_system_does_not_answer_the_claim(role: Role) -> None:
+    assert deadlines_met_by(_open_review_stage(), Action.EXTEND, role, changes_status=False) == []
+
+
+def test_an_escalation_is_not_a_response() -> None:
+    assert deadlines_met_by(_open_review_stage(), Action.ESCALATE, Role.OPS, changes_status=False) == []
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_leaving_the_stage_meets_every_open_deadline(role: Role) -> None:
+    stage = _open_review_stage()
+    assert deadlines_met_by(stage, Action.APPROVE, role, changes_status=True) == stage
+
+
+def test_a_met_first_response_is_not_met_again() -> None:
+    stage = _open_review_stage()
+    stage[0] = meet(stage[0], MONDAY)
+    assert deadlines_met_by(stage, Action.EXTEND, Role.MERCHANT, changes_status=False) == []
 
 
 def test_urgent_is_ignored_where_the_rule_has_no_urgent_amount() -> None:

@@ -45,6 +45,8 @@ class Shipment(Strict):
     waybill: WaybillNo
     note: Text | None = None
     shipping_fee: Yuan | None = None  # what the buyer paid to ship a return; refunded if merchant-liable
+    # The carrier's receipt (an evidence upload key), needed when the fee is above the policy's threshold.
+    receipt_key: Annotated[str, StringConstraints(max_length=256)] | None = None
 
 
 class Rating(Strict):

@@ -13,6 +13,7 @@ from typing import Any
 
 from aftersales.claims import Actor
 from aftersales.clock import iso
+from aftersales.domain.calendar import CalendarLayer
 from aftersales.domain.model import ClaimType, Outcome, Role, Status
 from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
@@ -114,7 +115,15 @@ def _deadline_view(item: DeadlineItem) -> dict[str, Any]:
         "extension_reason": item.extension_reason,
         "met_at": item.met_at,
         "open": item.met_at is None,
+        "calendar": calendar_view(item_to_deadline(item).calendar_layer),
     }
+
+
+def calendar_view(layer: CalendarLayer | None) -> dict[str, Any] | None:
+    """Which calendar a working-day deadline was counted on; None for clock time (or not recorded)."""
+    if layer is None:
+        return None
+    return {"layer": layer.value, "official": layer.official, "description": layer.description}
 
 
 def contact_view(order: OrderItem | None, claim: ClaimItem, viewer: Actor) -> dict[str, str]:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from .calendar import CalendarLayer, CalendarResult, add_working_days
 from .errors import DomainError
-from .model import ClaimType, Role, Status
+from .model import Action, ClaimType, Role, Status
 from .policy import DeadlineKind, DeadlineRule, DurationUnit, OnExpiry, Policy
 
 K = DeadlineKind
 
 # The deadlines a claim opens when it enters a status (POLICY §4). Leaving the status closes them.
+# Every claim starts in pending_review or awaiting_opinion, so each opens the first response there.
 _STAGE_DEADLINES: dict[Status, tuple[DeadlineKind, ...]] = {
-    Status.PENDING_REVIEW: (K.REVIEW_DECISION,),
+    Status.PENDING_REVIEW: (K.FIRST_RESPONSE, K.REVIEW_DECISION),
     Status.AWAITING_RETURN_SHIPMENT: (K.RETURN_SHIPMENT,),
     Status.AWAITING_INSPECTION: (K.INSPECTION,),
     Status.AWAITING_REFUND: (K.REFUND,),
@@ -32,7 +34,7 @@ _STAGE_DEADLINES: dict[Status, tuple[DeadlineKind, ...]] = {
 def deadlines_for(status: Status, claim_type: ClaimType) -> tuple[DeadlineKind, ...]:
     """Deadline kinds opened on entering ``status``. A repair request is answered, not auto-approved."""
     if status is Status.PENDING_REVIEW and claim_type is ClaimType.REPAIR:
-        return (K.REPAIR_ANSWER,)
+        return (K.FIRST_RESPONSE, K.REPAIR_ANSWER)
     return _STAGE_DEADLINES.get(status, ())
 
 
@@ -88,25 +90,38 @@ _CLOCK_UNITS = {
 }
 
 
-def due_at(rule: DeadlineRule, start: datetime, *, urgent: bool = False) -> CalendarResult:
+def due_at(
+    rule: DeadlineRule, start: datetime, *, urgent: bool = False, claim_type: ClaimType | None = None
+) -> CalendarResult:
     """When a deadline of ``rule`` started at ``start`` falls due (aware UTC).
 
     Minutes, hours and days are clock time; working days follow the statutory calendar (POLICY §4).
     """
     start = _require_aware(start, "start")
-    amount = rule.urgent_amount if urgent and rule.urgent_amount is not None else rule.amount
+    amount = rule.amount_for(urgent=urgent, claim_type=claim_type)
     if rule.unit is DurationUnit.WORKING_DAYS:
         return add_working_days(start, amount)
     return CalendarResult(start + amount * _CLOCK_UNITS[rule.unit], None)
 
 
-def open_deadline(kind: DeadlineKind, policy: Policy, start: datetime, *, urgent: bool = False) -> Deadline:
-    """A new deadline of ``kind`` under ``policy``, stamped with the policy version that set it."""
+def open_deadline(
+    kind: DeadlineKind,
+    policy: Policy,
+    start: datetime,
+    *,
+    urgent: bool = False,
+    claim_type: ClaimType | None = None,
+) -> Deadline:
+    """A new deadline of ``kind`` under ``policy``, stamped with the policy version that set it.
+
+    ``claim_type`` picks the rule's owner for that type (the platform answers complaints, the merchant
+    the rest) and whether an urgent amount applies.
+    """
     rule = policy.deadline(kind)
-    due = due_at(rule, start, urgent=urgent)
+    due = due_at(rule, start, urgent=urgent, claim_type=claim_type)
     return Deadline(
         kind=kind,
-        owner=rule.owner,
+        owner=rule.owner_for(claim_type),
         started_at=start.astimezone(UTC),
         due_at=due.at,
         on_expiry=rule.on_expiry,
@@ -115,6 +130,31 @@ def open_deadline(kind: DeadlineKind, policy: Policy, start: datetime, *, urgent
         policy_version=policy.version,
         calendar_layer=due.layer,
     )
+
+
+# Deadlines met by any action of the merchant or a platform agent on the claim, whatever the stage: a
+# decision, a message, an extension answers the consumer (001 三(续)2; 003 §4.3.1).
+_MET_BY_A_RESPONSE = frozenset({K.FIRST_RESPONSE})
+_RESPONDERS = frozenset({Role.MERCHANT, Role.OPS})
+# Passing the claim up the ladder tells the consumer nothing.
+_NOT_A_RESPONSE = frozenset({Action.ESCALATE})
+
+
+def deadlines_met_by(
+    open_deadlines: Iterable[Deadline], action: Action, role: Role, *, changes_status: bool
+) -> list[Deadline]:
+    """The open deadlines that ``action`` by ``role`` meets.
+
+    Moving the claim to another stage meets every deadline still open (leaving a stage closes its
+    deadlines). An action that keeps the stage meets the first response when the merchant or a platform
+    agent takes it; the buyer's own actions and the system's (an escalation, a reminder) do not.
+    """
+    open_now = [d for d in open_deadlines if d.is_open]
+    if changes_status:
+        return open_now
+    if role not in _RESPONDERS or action in _NOT_A_RESPONSE:
+        return []
+    return [d for d in open_now if d.kind in _MET_BY_A_RESPONSE]
 
 
 def _require_open(deadline: Deadline) -> None:

@@ -1,0 +1,186 @@
+"""Rules as the API shows them: the first response every claim is owed, which calendar counted a
+deadline, and return shipping refunded at the actual charge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aftersales import policies
+from aftersales.payments.sandbox import SandboxGateway
+from aftersales.workflow_steps import refund_claim
+
+from .conftest import BUYER, MERCHANT, OPS, START, Api, Clock, claim_body
+
+COAT_FEN = 12_990  # one of the two coats of ord-1
+
+
+def _detail(api: Api, claim_id: str, as_: dict[str, Any] = BUYER) -> dict[str, Any]:
+    answer = api.call("GET", f"/claims/{claim_id}", as_=as_)
+    assert answer.status == 200, answer.body
+    return answer.body
+
+
+def _deadline(detail: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(d for d in detail["deadlines"] if d["kind"] == kind)
+
+
+# --- first response --------------------------------------------------------------------------------
+
+
+def test_a_new_return_waits_first_for_the_merchants_response(api: Api, claim: dict[str, Any]) -> None:
+    detail = _detail(api, claim["claim_id"])
+    first = _deadline(detail, "first_response")
+    assert (first["owner"], first["due_at"], first["open"]) == ("merchant", "2026-11-21T02:00:00Z", True)
+    assert first["rule"] == "001 §三(续)2; 003 §4.3.1"
+    assert detail["next_action"]["deadline"] == "first_response"
+    assert detail["next_action"]["summary"].startswith("The merchant must respond to the claim by 2026-11-21")
+
+
+def test_the_merchants_extension_is_a_response(api: Api, claim: dict[str, Any]) -> None:
+    claim_id = claim["claim_id"]
+    extended = api.act(
+        claim_id, "extension", {"due_at": "2026-11-30T02:00:00Z", "reason": "checking stock"}, as_=MERCHANT
+    )
+    assert extended.status == 200, extended.body
+    detail = _detail(api, claim_id, MERCHANT)
+    first, review = _deadline(detail, "first_response"), _deadline(detail, "review_decision")
+    assert first["met_at"] == "2026-11-20T02:00:00Z" and not first["open"]
+    assert (review["due_at"], review["extension_reason"]) == ("2026-11-30T02:00:00Z", "checking stock")
+    assert detail["timeline"][-1]["details"]["met"] == ["first_response"]
+    assert detail["next_action"]["deadline"] == "review_decision"
+
+
+def test_a_decision_is_a_response(api: Api, claim: dict[str, Any]) -> None:
+    api.act(claim["claim_id"], "decision", {"decision": "approve"}, as_=MERCHANT)
+    first = _deadline(_detail(api, claim["claim_id"]), "first_response")
+    assert first["met_at"] is not None
+
+
+def test_an_escalation_is_not_a_response_and_a_late_one_is_still_owed(
+    api: Api, claim: dict[str, Any], clock: Clock
+) -> None:
+    claim_id = claim["claim_id"]
+    api.act(claim_id, "escalate", {"reason": "vip"}, as_=OPS)
+    assert _deadline(_detail(api, claim_id), "first_response")["open"]
+    clock.advance(hours=25)
+    overdue = api.call("GET", "/ops/claims", as_=OPS, query={"overdue": "true"})
+    assert [c["claim_id"] for c in overdue.body["claims"]] == [claim_id]
+    detail = _detail(api, claim_id)
+    assert detail["next_action"]["summary"].startswith("The merchant was due to respond to the claim")
+
+
+def test_an_urgent_complaint_is_the_platforms_to_answer_within_the_hour(
+    api: Api, order: dict[str, Any]
+) -> None:
+    body = claim_body(type="complaint", reason="service", quantity=0, line_id="", urgent=True)
+    submitted = api.submit(body)
+    assert submitted.status == 201, submitted.body
+    first = _deadline(_detail(api, submitted.body["claim_id"]), "first_response")
+    assert (first["owner"], first["due_at"]) == ("ops", "2026-11-20T03:00:00Z")
+    assert first["calendar"] is None  # clock hours: no calendar involved
+
+
+def test_an_urgent_return_still_gets_24_hours(api: Api, order: dict[str, Any]) -> None:
+    submitted = api.submit(claim_body(urgent=True))
+    first = _deadline(_detail(api, submitted.body["claim_id"]), "first_response")
+    assert first["due_at"] == "2026-11-21T02:00:00Z"
+
+
+# --- which calendar ----------------------------------------------------------------------------------
+
+
+def test_the_view_says_which_calendar_counted_each_deadline(api: Api, claim: dict[str, Any]) -> None:
+    review = _deadline(_detail(api, claim["claim_id"]), "review_decision")
+    assert review["calendar"] == {
+        "layer": "library",
+        "official": True,
+        "description": "official calendar (chinesecalendar)",
+    }
+
+
+def test_a_deadline_counted_into_2027_is_marked_provisional(
+    api: Api, claim: dict[str, Any], clock: Clock
+) -> None:
+    clock.set(START.replace(month=12, day=30))  # the 7 working days of the refund run into 2027
+    claim_id = claim["claim_id"]
+    api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
+    api.act(claim_id, "shipment", {"carrier": "sf", "waybill": "SF5550001"}, as_=BUYER)
+    api.act(claim_id, "return-received", as_=MERCHANT)
+    api.act(claim_id, "inspection", {"passed": True, "findings": "seam torn"}, as_=MERCHANT)
+    refund = _deadline(_detail(api, claim_id), "refund")
+    assert refund["calendar"]["layer"] == "provisional" and refund["calendar"]["official"] is False
+    # 31 Dec, then 4-8 and 11 Jan: 1 Jan 2027 is a statutory day off even without the notice.
+    assert refund["due_at"] == "2027-01-11T02:00:00Z"
+
+
+# --- return shipping at the actual charge ---------------------------------------------------------------
+
+
+def _to_refund(api: Api, claim_id: str, shipment: dict[str, Any]) -> None:
+    api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
+    shipped = api.act(claim_id, "shipment", shipment, as_=BUYER)
+    assert shipped.status == 200, shipped.body
+    api.act(claim_id, "return-received", as_=MERCHANT)
+    api.act(claim_id, "inspection", {"passed": True, "findings": "seam torn"}, as_=MERCHANT)
+
+
+def test_a_merchant_liable_return_refunds_the_declared_shipping_in_full(
+    api: Api, claim: dict[str, Any]
+) -> None:
+    claim_id = claim["claim_id"]
+    _to_refund(api, claim_id, {"carrier": "sf", "waybill": "SF5550002", "shipping_fee": "48.00"})
+    refund_claim(claim_id, START + timedelta(hours=1))
+    [paid] = SandboxGateway.refunds_of(claim_id)
+    assert paid.amount_fen == COAT_FEN + 4800  # no 20.00 cap: 002 §6.1.2, the actual charge
+    refunded = next(e for e in _detail(api, claim_id)["timeline"] if e["action"] == "refund_succeeded")
+    assert refunded["details"]["refund"]["shipping_fen"] == 4800
+
+
+@pytest.fixture
+def strict_merchant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Merchant m-1 caps refunded shipping at 30.00 and wants the receipt above 20.00."""
+    (tmp_path / "merchant-m-1.yaml").write_text(
+        'version: "merchant-m-1@1"\nmax_return_shipping_fen: 3000\nreturn_shipping_receipt_above_fen: 2000\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(policies, "POLICY_DIR", tmp_path)
+    policies.policy_for.cache_clear()
+    yield
+    policies.policy_for.cache_clear()
+
+
+def test_a_merchant_policy_may_cap_shipping_and_ask_for_the_receipt(
+    api: Api, order: dict[str, Any], strict_merchant: None
+) -> None:
+    claim_id = api.submit(claim_body()).body["claim_id"]
+    api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
+    refused = api.act(
+        claim_id, "shipment", {"carrier": "sf", "waybill": "SF5550003", "shipping_fee": "48.00"}, as_=BUYER
+    )
+    assert refused.status == 422 and refused.body["code"] == "shipping_receipt_required"
+    assert refused.body["details"] == {"threshold_fen": 2000, "declared_fen": 4800}
+    assert _detail(api, claim_id)["claim"]["status"] == "awaiting_return_shipment"  # nothing half-written
+
+    foreign = api.act(
+        claim_id,
+        "shipment",
+        {"carrier": "sf", "waybill": "SF5550003", "shipping_fee": "48.00", "receipt_key": "evidence/x/r.jpg"},
+        as_=BUYER,
+    )
+    assert foreign.status == 400 and foreign.body["code"] == "invalid_evidence_key"
+
+    receipt = "evidence/buyer-1/receipt-sf.jpg"
+    shipment = {"carrier": "sf", "waybill": "SF5550003", "shipping_fee": "48.00", "receipt_key": receipt}
+    shipped = api.act(claim_id, "shipment", shipment, as_=BUYER)
+    assert shipped.status == 200, shipped.body
+    entry = next(e for e in _detail(api, claim_id)["timeline"] if e["action"] == "ship_return")
+    assert entry["details"]["receipt_key"] == receipt
+    api.act(claim_id, "return-received", as_=MERCHANT)
+    api.act(claim_id, "inspection", {"passed": True, "findings": "seam torn"}, as_=MERCHANT)
+    refund_claim(claim_id, START + timedelta(hours=1))
+    [paid] = SandboxGateway.refunds_of(claim_id)
+    assert paid.amount_fen == COAT_FEN + 3000  # the merchant's own cap
