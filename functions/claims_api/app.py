@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftersales.api import routes_buyer, routes_merchant, routes_ops
+from aftersales.api import routes_buyer, routes_merchant, routes_messages, routes_ops
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import handle
 from aftersales.observability import logger, tracer
@@ -15,6 +15,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(routes_buyer.router)
 app.include_router(routes_merchant.router)
 app.include_router(routes_ops.router)
+app.include_router(routes_messages.router)
 register_error_handlers(app)
 
 

@@ -84,6 +84,7 @@ def test_illegal_transition_is_409(api: Api, claim: dict[str, Any]) -> None:
         "cancel",
         "escalate",
         "extend",
+        "message",
     ]
 
 

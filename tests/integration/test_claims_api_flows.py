@@ -30,7 +30,7 @@ def test_detail_has_timeline_deadlines_penalties_and_next_action(api: Api, claim
     assert all(d["due_at"].endswith("Z") for d in body["deadlines"])
     assert body["penalties"] == {"total": "0.00", "days": []}
     assert body["next_action"]["owner"] == "merchant"
-    assert body["next_action"]["your_actions"] == ["cancel"]
+    assert body["next_action"]["your_actions"] == ["cancel", "message"]
 
 
 def test_return_refund_walks_through_every_merchant_and_buyer_step(api: Api, claim: dict[str, Any]) -> None:

@@ -54,6 +54,41 @@ def test_the_merchants_extension_is_a_response(api: Api, claim: dict[str, Any]) 
     assert detail["next_action"]["deadline"] == "review_decision"
 
 
+def test_the_merchants_message_is_a_response_the_buyers_is_not(api: Api, claim: dict[str, Any]) -> None:
+    claim_id = claim["claim_id"]
+    asked = api.act(claim_id, "messages", {"text": "any news? call 13812345678"}, as_=BUYER)
+    assert asked.status == 200 and asked.body["status"] == "pending_review"
+    assert _deadline(_detail(api, claim_id), "first_response")["open"]
+    answered = api.act(claim_id, "messages", {"text": "we are checking the seam"}, as_=MERCHANT)
+    assert answered.status == 200 and answered.body["version"] == 3
+    detail = _detail(api, claim_id, MERCHANT)
+    assert not _deadline(detail, "first_response")["open"]
+    assert _deadline(detail, "review_decision")["open"]  # a message decides nothing
+    notes = [(e["actor"]["role"], e["action"], e["note"]) for e in detail["timeline"][1:]]
+    assert notes == [
+        ("buyer", "message", "any news? call 138****5678"),  # the buyer's phone, masked for the merchant
+        ("merchant", "message", "we are checking the seam"),
+    ]
+
+
+def test_an_agents_message_answers_a_complaint(api: Api, order: dict[str, Any]) -> None:
+    body = claim_body(type="complaint", reason="service", quantity=0, line_id="")
+    claim_id = api.submit(body).body["claim_id"]
+    api.act(claim_id, "messages", {"text": "we are looking into it"}, as_=OPS)
+    detail = _detail(api, claim_id)
+    assert not _deadline(detail, "first_response")["open"]
+    assert detail["next_action"]["deadline"] == "complaint_opinion"
+
+
+def test_a_message_needs_text_and_an_open_claim(api: Api, claim: dict[str, Any]) -> None:
+    claim_id = claim["claim_id"]
+    empty = api.act(claim_id, "messages", {"text": "   "}, as_=BUYER)
+    assert empty.status == 422 and empty.body["code"] == "validation_error"
+    api.act(claim_id, "cancel", {}, as_=BUYER)
+    late = api.act(claim_id, "messages", {"text": "hello?"}, as_=MERCHANT)
+    assert late.status == 409 and late.body["code"] == "illegal_transition"
+
+
 def test_a_decision_is_a_response(api: Api, claim: dict[str, Any]) -> None:
     api.act(claim["claim_id"], "decision", {"decision": "approve"}, as_=MERCHANT)
     first = _deadline(_detail(api, claim["claim_id"]), "first_response")

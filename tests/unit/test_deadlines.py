@@ -106,7 +106,7 @@ def _open_review_stage() -> list[Deadline]:
 
 
 @pytest.mark.parametrize("role", [Role.MERCHANT, Role.OPS])
-@pytest.mark.parametrize("action", [Action.EXTEND, Action.RATE, Action.REJECT])
+@pytest.mark.parametrize("action", [Action.MESSAGE, Action.EXTEND, Action.RATE, Action.REJECT])
 def test_a_merchant_or_agent_action_that_keeps_the_stage_meets_the_first_response(
     role: Role, action: Action
 ) -> None:
@@ -116,7 +116,7 @@ def test_a_merchant_or_agent_action_that_keeps_the_stage_meets_the_first_respons
 
 @pytest.mark.parametrize("role", [Role.BUYER, Role.SYSTEM])
 def test_the_buyer_or_the_system_does_not_answer_the_claim(role: Role) -> None:
-    assert deadlines_met_by(_open_review_stage(), Action.EXTEND, role, changes_status=False) == []
+    assert deadlines_met_by(_open_review_stage(), Action.MESSAGE, role, changes_status=False) == []
 
 
 def test_an_escalation_is_not_a_response() -> None:

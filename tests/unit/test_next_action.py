@@ -53,7 +53,9 @@ def test_actions_are_those_the_table_allows_each_role_now():
     )
     assert Action.QUOTE_REPAIR in result.actions[Role.MERCHANT]
     assert result.actions[Role.SYSTEM] == [Action.AUTO_ACCEPT_INSPECTION, Action.ESCALATE]
-    assert Role.BUYER not in result.actions  # roles with nothing to do are left out
+    assert result.actions[Role.BUYER] == [Action.MESSAGE]  # anyone may write on an open claim
+    closed = next_action(Status.CLOSED, ClaimType.REPAIR, [], outcome=Outcome.REPAIRED)
+    assert Role.MERCHANT not in closed.actions  # roles with nothing to do are left out
 
 
 def test_review_without_penalty_says_what_happens_if_the_merchant_is_silent():

@@ -49,6 +49,10 @@ class Shipment(Strict):
     receipt_key: Annotated[str, StringConstraints(max_length=256)] | None = None
 
 
+class Message(Strict):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
 class Rating(Strict):
     response_speed: Score
     resolution: Score

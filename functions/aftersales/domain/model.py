@@ -153,6 +153,7 @@ class Action(StrEnum):
     GIVE_OPINION = "give_opinion"
     EXTEND = "extend"
     RATE = "rate"
+    MESSAGE = "message"
 
 
 class EscalationLevel(StrEnum):

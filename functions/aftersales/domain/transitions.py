@@ -101,6 +101,11 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (S.AWAITING_OPINION, A.CANCEL): _rule({BUYER}, S.CLOSED, O.CANCELLED),
     (S.CLOSED, A.RATE): _rule({BUYER}),
 }
+# A message (a question, an answer, an update) keeps the stage; any party may write one while the claim
+# is open. Written by the merchant or an agent, it is a response to the claim (deadlines_met_by).
+TRANSITIONS.update(
+    {(status, A.MESSAGE): _rule({BUYER, MERCHANT, OPS}) for status in S if not status.is_final}
+)
 
 
 @dataclass(frozen=True)
