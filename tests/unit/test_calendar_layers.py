@@ -222,3 +222,25 @@ def test_layers_rank_from_most_to_least_trusted() -> None:
     assert [layer.official for layer in L] == [True, True, False, False]
     assert L.LIBRARY.worst(L.PROVISIONAL) is L.PROVISIONAL
     assert L.WEEKDAYS.worst(L.FILE) is L.WEEKDAYS
+
+
+# --- stored deadlines: the layer round-trips, older items stay readable ---
+
+
+def test_the_layer_is_stored_and_read_back() -> None:
+    from aftersales.store.mapping import deadline_to_item, item_to_deadline
+
+    review = open_deadline(DeadlineKind.REVIEW_DECISION, default_policy(), local(2027, 2, 3, 10))
+    item = deadline_to_item("clm_1", review, shards=4)
+    assert (item.calendar_layer, item.calendar_fallback) == ("provisional", False)
+    assert item_to_deadline(item) == review
+
+
+@pytest.mark.parametrize(("fallback", "layer"), [(True, L.WEEKDAYS), (False, None)])
+def test_items_stored_before_layers_read_from_their_fallback_flag(fallback: bool, layer: L | None) -> None:
+    from aftersales.store.mapping import deadline_to_item, item_to_deadline
+
+    review = open_deadline(DeadlineKind.REVIEW_DECISION, default_policy(), local(2026, 11, 2, 10))
+    item = deadline_to_item("clm_1", review, shards=4)
+    item.calendar_layer, item.calendar_fallback = None, fallback  # as an older writer left it
+    assert item_to_deadline(item).calendar_layer is layer
