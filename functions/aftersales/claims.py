@@ -313,6 +313,10 @@ def _plan(
             deadline_to_item(claim.claim_id, d, shards=shards) for d in _extend(open_deadlines, payload, now)
         ]
         details["extended"] = [{"deadline": item.kind, "due_at": item.deadline_at} for item in deadline_items]
+    if moved.action in _CLOCK_FINDINGS:
+        changed = _CLOCK_FINDINGS[moved.action](open_deadlines, payload, now)
+        deadline_items = [deadline_to_item(claim.claim_id, d, shards=shards) for d in changed]
+        details.update(_clock_details(payload, deadline_items))
     cleared: str | None = None
     deadline_items += [deadline_to_item(claim.claim_id, dl.meet(d, now), shards=shards) for d in met]
     if moved.changes_status:
@@ -473,6 +477,36 @@ def _receipt_key(payload: Mapping[str, Any], claim: ClaimItem) -> str | None:
             details={"prefix": evidence_prefix(claim.buyer_id)},
         )
     return str(key)
+
+
+# Ops findings on the claim's clock (payload: ``reason``; pause: optional ``until``; buyer delay:
+# optional ``deadline``), each a pure rule of the domain over the open deadlines.
+_CLOCK_FINDINGS: dict[Action, Any] = {
+    Action.PAUSE_CLOCK: lambda open_, payload, now: dl.pause_clock(
+        open_, now, reason=str(payload.get("reason", "")), until=payload.get("until")
+    ),
+    Action.RESUME_CLOCK: lambda open_, payload, now: dl.resume_clock(open_, now),
+    Action.FIND_BUYER_DELAY: lambda open_, payload, now: dl.find_buyer_delay(
+        open_,
+        reason=str(payload.get("reason", "")),
+        kind=DeadlineKind(payload["deadline"]) if payload.get("deadline") else None,
+    ),
+}
+
+
+def _clock_details(payload: Mapping[str, Any], items: list[DeadlineItem]) -> dict[str, Any]:
+    """What the timeline says of a clock finding: why, until when, and where each deadline now stands."""
+    details: dict[str, Any] = {
+        "deadlines": [
+            {"deadline": item.kind, "due_at": item.deadline_at, "paused": item.paused_since is not None}
+            for item in items
+        ]
+    }
+    if payload.get("reason"):
+        details["reason"] = str(payload["reason"])
+    if payload.get("until"):
+        details["until"] = iso(payload["until"])
+    return details
 
 
 def _note(payload: Mapping[str, Any]) -> str | None:

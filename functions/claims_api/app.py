@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftersales.api import routes_buyer, routes_merchant, routes_messages, routes_ops
+from aftersales.api import routes_buyer, routes_clock, routes_merchant, routes_messages, routes_ops
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import handle
 from aftersales.observability import logger, tracer
@@ -16,6 +16,7 @@ app.include_router(routes_buyer.router)
 app.include_router(routes_merchant.router)
 app.include_router(routes_ops.router)
 app.include_router(routes_messages.router)
+app.include_router(routes_clock.router)
 register_error_handlers(app)
 
 

@@ -4,13 +4,17 @@ deadline, and return shipping refunded at the actual charge."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aftersales import policies
+from aftersales.clock import iso, parse_instant
+from aftersales.events import RecordingPublisher
 from aftersales.payments.sandbox import SandboxGateway
+from aftersales.sla import run_tick
+from aftersales.store import default_repository
 from aftersales.workflow_steps import refund_claim
 
 from .conftest import BUYER, MERCHANT, OPS, START, Api, Clock, claim_body
@@ -219,3 +223,81 @@ def test_a_merchant_policy_may_cap_shipping_and_ask_for_the_receipt(
     refund_claim(claim_id, START + timedelta(hours=1))
     [paid] = SandboxGateway.refunds_of(claim_id)
     assert paid.amount_fen == COAT_FEN + 3000  # the merchant's own cap
+
+
+# --- ops findings on the clock: force majeure, a buyer-caused delay ----------------------------------
+
+
+def _at_inspection(api: Api, claim_id: str) -> None:
+    api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
+    api.act(claim_id, "shipment", {"carrier": "sf", "waybill": "SF5550010"}, as_=BUYER)
+    api.act(claim_id, "return-received", as_=MERCHANT)
+
+
+def _tick(at: datetime) -> None:
+    run_tick(at, repo=default_repository(), publisher=RecordingPublisher())
+
+
+def test_a_force_majeure_pause_stops_the_clock_and_the_penalties_until_ops_end_it(
+    api: Api, claim: dict[str, Any], clock: Clock
+) -> None:
+    claim_id = claim["claim_id"]
+    _at_inspection(api, claim_id)
+    due = _deadline(_detail(api, claim_id), "inspection")["due_at"]
+    paused = api.act(claim_id, "pause", {"reason": "typhoon closed the warehouse"}, as_=OPS)
+    assert paused.status == 200 and paused.body["status"] == "awaiting_inspection"
+    detail = _detail(api, claim_id)
+    entry = detail["timeline"][-1]
+    assert (entry["action"], entry["details"]["reason"]) == ("pause_clock", "typhoon closed the warehouse")
+    assert "the deadline is paused since" in detail["next_action"]["summary"]
+
+    clock.advance(days=10)
+    _tick(clock.at)  # nothing lapses, nothing is charged while paused
+    detail = _detail(api, claim_id)
+    assert detail["claim"]["status"] == "awaiting_inspection" and detail["penalties"]["days"] == []
+
+    api.act(claim_id, "unpause", {}, as_=OPS)
+    resumed = _deadline(_detail(api, claim_id), "inspection")
+    assert resumed["due_at"] == iso(parse_instant(due) + timedelta(days=10))  # the paused time given back
+    assert api.act(claim_id, "unpause", {}, as_=OPS).body["code"] == "deadline_not_paused"
+
+
+def test_a_pause_with_an_end_runs_on_by_itself(api: Api, claim: dict[str, Any]) -> None:
+    claim_id = claim["claim_id"]
+    until = START + timedelta(days=3)
+    answer = api.act(claim_id, "pause", {"reason": "carrier strike", "until": iso(until)}, as_=OPS)
+    assert answer.status == 200, answer.body
+    review = _deadline(_detail(api, claim_id), "review_decision")
+    assert review["due_at"] == "2026-11-27T02:00:00Z"  # Tue 24 Nov + the 3 paused days
+    assert _detail(api, claim_id)["timeline"][-1]["details"]["until"] == iso(until)
+    refused = api.act(claim_id, "pause", {"reason": "x", "until": iso(START - timedelta(days=1))}, as_=OPS)
+    assert refused.status == 422 and refused.body["code"] == "pause_until_not_later"
+
+
+def test_only_ops_pause_a_claim(api: Api, claim: dict[str, Any]) -> None:
+    assert api.act(claim["claim_id"], "pause", {"reason": "rain"}, as_=MERCHANT).status == 404
+
+
+def test_a_delay_found_to_be_the_buyers_charges_no_penalty_but_the_outcome_comes(
+    api: Api, claim: dict[str, Any], clock: Clock
+) -> None:
+    claim_id = claim["claim_id"]
+    _at_inspection(api, claim_id)
+    before = _detail(api, claim_id)["next_action"]
+    assert before["penalty"] is True
+    found = api.act(claim_id, "buyer-delay", {"reason": "the buyer sent the parcel without the RMA"}, as_=OPS)
+    assert found.status == 200, found.body
+    detail = _detail(api, claim_id)
+    assert detail["next_action"]["penalty"] is False and "penalty" not in detail["next_action"]["summary"]
+    assert detail["timeline"][-1]["details"]["deadlines"][0]["deadline"] == "inspection"
+    again = api.act(claim_id, "buyer-delay", {"reason": "again"}, as_=OPS)
+    assert again.status == 422 and again.body["code"] == "no_penalty_deadline"
+
+    clock.advance(days=10)
+    for day in range(4):
+        _tick(clock.at + timedelta(days=day))
+    detail = _detail(api, claim_id)
+    assert detail["penalties"] == {"total": "0.00", "days": []}
+    assert detail["claim"]["status"] == "awaiting_refund"  # auto-accepted all the same
+    refund = _deadline(detail, "refund")
+    assert refund["open"] and detail["next_action"]["penalty"] is True  # a new stage, its own finding

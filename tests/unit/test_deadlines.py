@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aftersales.domain.calendar import SHANGHAI, CalendarLayer, is_working_day
@@ -11,14 +12,18 @@ from aftersales.domain.deadlines import (
     deadlines_met_by,
     due_at,
     extend,
+    find_buyer_delay,
     is_overdue,
     meet,
     open_deadline,
     pause,
+    pause_clock,
     resume,
+    resume_clock,
 )
 from aftersales.domain.errors import DomainError
 from aftersales.domain.model import Action, ClaimType, Role, Status
+from aftersales.domain.penalties import applies as penalties_apply
 from aftersales.domain.policy import DeadlineKind, DurationUnit, OnExpiry
 from aftersales.domain.transitions import initial_status
 from aftersales.policies import default_policy
@@ -329,3 +334,65 @@ def test_deadlines_across_holidays_and_into_2027_compute(
         assert deadline.calendar_layer is expected
     else:
         assert deadline.calendar_layer is None
+
+
+# --- ops findings on the clock: force-majeure pause, buyer-caused delay ---
+
+
+def _inspection_stage() -> list[Deadline]:
+    policy = default_policy()
+    return [open_deadline(K.INSPECTION, policy, MONDAY), open_deadline(K.FIRST_RESPONSE, policy, MONDAY)]
+
+
+def test_a_pause_stops_every_open_deadline_until_ops_end_it() -> None:
+    paused = pause_clock(_inspection_stage(), MONDAY + timedelta(hours=1), reason="typhoon")
+    assert [d.paused_since for d in paused] == [MONDAY + timedelta(hours=1)] * 2
+    later = MONDAY + timedelta(days=3, hours=1)
+    resumed = resume_clock(paused, later)
+    assert [d.due_at for d in resumed] == [d.due_at + timedelta(days=3) for d in _inspection_stage()]
+    assert all(d.paused_since is None and d.paused_seconds == 3 * 86400 for d in resumed)
+
+
+def test_a_pause_until_a_known_end_runs_on_by_itself() -> None:
+    at, until = MONDAY + timedelta(hours=1), MONDAY + timedelta(days=2, hours=1)
+    scheduled = pause_clock(_inspection_stage(), at, reason="carrier strike", until=until)
+    assert [d.due_at for d in scheduled] == [d.due_at + timedelta(days=2) for d in _inspection_stage()]
+    assert all(d.paused_since is None for d in scheduled)
+    assert not is_overdue(scheduled[0], _inspection_stage()[0].due_at + timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [({"reason": " "}, "pause_reason_required"), ({"until": MONDAY}, "pause_until_not_later")],
+)
+def test_a_pause_needs_a_reason_and_an_end_after_its_start(changes: dict[str, Any], code: str) -> None:
+    arguments: dict[str, Any] = {"reason": "typhoon"} | changes
+    with pytest.raises(DomainError) as caught:
+        pause_clock(_inspection_stage(), MONDAY + timedelta(hours=1), **arguments)
+    assert caught.value.code == code
+
+
+def test_nothing_to_pause_or_resume_is_refused() -> None:
+    paused = pause_clock(_inspection_stage(), MONDAY, reason="typhoon")
+    with pytest.raises(DomainError, match="no running deadline"):
+        pause_clock(paused, MONDAY, reason="again")
+    with pytest.raises(DomainError) as caught:
+        resume_clock(_inspection_stage(), MONDAY)
+    assert caught.value.code == "deadline_not_paused"
+
+
+def test_a_buyer_delay_finding_marks_the_penalty_deadlines_only() -> None:
+    found = find_buyer_delay(_inspection_stage(), reason="buyer sent the wrong parcel")
+    assert [(d.kind, d.buyer_caused_delay) for d in found] == [(K.INSPECTION, True)]
+    assert penalties_apply(found[0]) is False
+    with pytest.raises(DomainError) as caught:
+        find_buyer_delay(found, reason="again")
+    assert caught.value.code == "no_penalty_deadline"
+    with pytest.raises(DomainError) as blank:
+        find_buyer_delay(_inspection_stage(), reason="")
+    assert blank.value.code == "finding_reason_required"
+
+
+def test_clock_findings_are_not_a_first_response() -> None:
+    for action in (Action.PAUSE_CLOCK, Action.RESUME_CLOCK, Action.FIND_BUYER_DELAY):
+        assert deadlines_met_by(_open_review_stage(), action, Role.OPS, changes_status=False) == []

@@ -132,6 +132,14 @@ SPEC.update(
         if status is not S.CLOSED
     }
 )
+for finding in (A.PAUSE_CLOCK, A.RESUME_CLOCK, A.FIND_BUYER_DELAY):  # ops findings on the clock
+    SPEC.update(
+        {
+            (status, finding): ({OPS}, dict.fromkeys(ALL, (STAY, None)))
+            for status in S
+            if status is not S.CLOSED
+        }
+    )
 
 ALLOWED = [
     pytest.param(
@@ -242,6 +250,9 @@ def test_allowed_actions_follow_table_order_and_filter_by_role():
         A.ESCALATE,
         A.EXTEND,
         A.MESSAGE,
+        A.PAUSE_CLOCK,
+        A.RESUME_CLOCK,
+        A.FIND_BUYER_DELAY,
     ]
     assert allowed_actions(S.PENDING_REVIEW, RR, BUYER) == [A.CANCEL, A.MESSAGE]
     assert allowed_actions(S.AWAITING_INSPECTION, RP, MERCHANT) == [

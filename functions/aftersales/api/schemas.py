@@ -107,6 +107,20 @@ class Extension(Strict):
     deadline: DeadlineKind | None = None
 
 
+class ClockPause(Strict):
+    """Force majeure stops the claim's clock: why, and until when if known (else until ops resume it)."""
+
+    reason: Reasoning
+    until: AwareDatetime | None = None
+
+
+class BuyerDelay(Strict):
+    """A finding that the buyer caused the delay of a merchant deadline (002 §5.3.2)."""
+
+    reason: Reasoning
+    deadline: DeadlineKind | None = None  # default: every open deadline that would charge a penalty
+
+
 class Escalation(Strict):
     reason: Text = ""
 

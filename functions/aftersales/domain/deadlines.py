@@ -136,8 +136,10 @@ def open_deadline(
 # decision, a message, an extension answers the consumer (001 三(续)2; 003 §4.3.1).
 _MET_BY_A_RESPONSE = frozenset({K.FIRST_RESPONSE})
 _RESPONDERS = frozenset({Role.MERCHANT, Role.OPS})
-# Passing the claim up the ladder tells the consumer nothing.
-_NOT_A_RESPONSE = frozenset({Action.ESCALATE})
+# Passing the claim up the ladder, or a finding about its clock, tells the consumer nothing.
+_NOT_A_RESPONSE = frozenset(
+    {Action.ESCALATE, Action.PAUSE_CLOCK, Action.RESUME_CLOCK, Action.FIND_BUYER_DELAY}
+)
 
 
 def deadlines_met_by(
@@ -210,6 +212,56 @@ def resume(deadline: Deadline, at: datetime) -> Deadline:
         paused_since=None,
         paused_seconds=deadline.paused_seconds + paused,
     )
+
+
+def pause_clock(
+    open_deadlines: Iterable[Deadline], at: datetime, *, reason: str, until: datetime | None = None
+) -> list[Deadline]:
+    """Force majeure: stop the clock of every open deadline of a claim (no expiry, no penalty).
+
+    With ``until`` the pause is over by itself then: the deadlines run on, each due time moved later by
+    the paused time, as if resumed at ``until``. Without it, ops end the pause (``resume_clock``).
+    """
+    at = _require_aware(at, "at")
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("a pause must give its reason", code="pause_reason_required")
+    if until is not None and _require_aware(until, "until") <= at:
+        raise DomainError("a pause must end after it starts", code="pause_until_not_later")
+    running = [d for d in open_deadlines if d.is_open and d.paused_since is None]
+    if not running:
+        raise DomainError("no running deadline to pause", code="nothing_to_pause")
+    paused = [pause(d, at) for d in running]
+    return [resume(d, until) for d in paused] if until is not None else paused
+
+
+def resume_clock(open_deadlines: Iterable[Deadline], at: datetime) -> list[Deadline]:
+    """End a force-majeure pause: every paused deadline runs on, its due time moved by the paused time."""
+    paused = [d for d in open_deadlines if d.is_open and d.paused_since is not None]
+    if not paused:
+        raise DomainError("no deadline of the claim is paused", code="deadline_not_paused")
+    return [resume(d, at) for d in paused]
+
+
+def find_buyer_delay(
+    open_deadlines: Iterable[Deadline], *, reason: str, kind: DeadlineKind | None = None
+) -> list[Deadline]:
+    """A finding that the buyer caused a merchant deadline's delay: no penalty accrues on it
+    (002 §5.3.2); its automatic outcome still comes. ``kind``: that deadline; default every open one
+    that would charge a penalty."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("a finding must give its reason", code="finding_reason_required")
+    targets = [
+        d
+        for d in open_deadlines
+        if d.is_open
+        and d.penalty
+        and d.owner is Role.MERCHANT
+        and not d.buyer_caused_delay
+        and (kind is None or d.kind is kind)
+    ]
+    if not targets:
+        raise DomainError("no open deadline that charges the merchant a penalty", code="no_penalty_deadline")
+    return [replace(d, buyer_caused_delay=True) for d in targets]
 
 
 def meet(deadline: Deadline, at: datetime) -> Deadline:

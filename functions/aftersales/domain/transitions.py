@@ -106,6 +106,10 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
 TRANSITIONS.update(
     {(status, A.MESSAGE): _rule({BUYER, MERCHANT, OPS}) for status in S if not status.is_final}
 )
+# Ops findings on an open claim's clock: a force-majeure pause (and its end), and that a delay is the
+# buyer's. They change deadlines, not the stage.
+for _finding in (A.PAUSE_CLOCK, A.RESUME_CLOCK, A.FIND_BUYER_DELAY):
+    TRANSITIONS.update({(status, _finding): _rule({OPS}) for status in S if not status.is_final})
 
 
 @dataclass(frozen=True)
