@@ -8,7 +8,7 @@ Callers pass ``now`` (from ``aftersales.clock.now()`` at the edge) and an ``Acto
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -481,7 +481,8 @@ def _receipt_key(payload: Mapping[str, Any], claim: ClaimItem) -> str | None:
 
 # Ops findings on the claim's clock (payload: ``reason``; pause: optional ``until``; buyer delay:
 # optional ``deadline``), each a pure rule of the domain over the open deadlines.
-_CLOCK_FINDINGS: dict[Action, Any] = {
+_ClockFinding = Callable[[list[dl.Deadline], Mapping[str, Any], datetime], list[dl.Deadline]]
+_CLOCK_FINDINGS: dict[Action, _ClockFinding] = {
     Action.PAUSE_CLOCK: lambda open_, payload, now: dl.pause_clock(
         open_, now, reason=str(payload.get("reason", "")), until=payload.get("until")
     ),
