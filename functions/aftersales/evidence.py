@@ -10,7 +10,7 @@ import boto3
 
 from aftersales import claims
 from aftersales.config import Settings, get_settings
-from aftersales.domain.claim import Actor
+from aftersales.domain.claim import Actor, evidence_prefix
 from aftersales.process import per_process
 
 
@@ -25,7 +25,7 @@ def upload_url(
     """A presigned PUT under the claim's buyer's prefix, for a claim ``actor`` may see."""
     settings = settings or get_settings()
     claim = claims.read(claim_id, actor)
-    key = f"{claims.evidence_prefix(claim.buyer_id)}{claim_id}/{uuid.uuid4().hex[:12]}-{filename}"
+    key = f"{evidence_prefix(claim.buyer_id)}{claim_id}/{uuid.uuid4().hex[:12]}-{filename}"
     url = _s3(settings.region).generate_presigned_url(
         "put_object",
         Params={"Bucket": settings.evidence_bucket, "Key": key, "ContentType": content_type},

@@ -69,4 +69,5 @@ class InvocationLogger(Logger):
 
 logger = InvocationLogger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace="AfterSales")
+NAMESPACE = "AfterSales"
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Column, Table
 
+from infra.cli.calendar import calendar_app
 from infra.ops.dlq import redrive_dlqs
 from infra.ops.gather import EXECUTION_STATUSES, gather_claim, gather_executions, gather_overdue
 from infra.ops.target import OpsError, Target, resolve
@@ -29,6 +30,7 @@ ops_app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead-letter queues of the stack.", no_args_is_help=True)
 ops_app.add_typer(dlq_app, name="dlq")
+ops_app.add_typer(calendar_app, name="calendar")
 
 err = Console(stderr=True)
 
@@ -138,11 +140,17 @@ def claim_command(
             entry["note"] or "",
         )
     out.print(timeline)
-    deadlines = _table("Deadlines", "deadline", "owner", "due", "on expiry", "penalty", "state")
+    deadlines = _table("Deadlines", "deadline", "owner", "due", "on expiry", "penalty", "calendar", "state")
     for d in detail["deadlines"]:
         state = "open" if d["open"] else f"met {_short(d['met_at'])}"
         deadlines.add_row(
-            d["kind"], d["owner"], _short(d["due_at"]), d["on_expiry"], "yes" if d["penalty"] else "", state
+            d["kind"],
+            d["owner"],
+            _short(d["due_at"]),
+            d["on_expiry"],
+            "yes" if d["penalty"] else "",
+            _calendar_cell(d["calendar"]),
+            state,
         )
     out.print(deadlines if detail["deadlines"] else "[dim]no deadlines[/dim]")
     penalties = detail["penalties"]
@@ -193,6 +201,13 @@ def claim_command(
     out.print(history)
 
 
+def _calendar_cell(calendar: dict[str, Any] | None) -> str:
+    """``library`` / ``file`` as is; a provisional or Monday-Friday count stands out."""
+    if calendar is None:
+        return "clock"
+    return calendar["layer"] if calendar["official"] else f"[yellow]{calendar['layer']}[/yellow]"
+
+
 @ops_app.command("overdue")
 def overdue_command(
     limit: Annotated[int, typer.Option(help="At most this many deadlines.", min=1, max=1000)] = 50,
@@ -226,6 +241,7 @@ def overdue_command(
         "owner",
         "overdue",
         "on expiry",
+        "calendar",
         "status",
     )
     table.columns[0].no_wrap = True
@@ -236,6 +252,7 @@ def overdue_command(
             r["owner"],
             f"{r['overdue_hours']} h",
             r["on_expiry"],
+            _calendar_cell(r["calendar"]),
             r["status"] or "?",
         )
     Console().print(table if rows else f"nothing overdue at {result['now']}", highlight=False)

@@ -88,6 +88,9 @@ def gather_claim(target: Target, claim_id: str) -> dict[str, Any] | None:
 
 def gather_overdue(target: Target, *, limit: int = 50, now: datetime | None = None) -> dict[str, Any]:
     """Open deadlines past due at the stack's time, earliest first, read from the due index."""
+    from aftersales.api.views import calendar_view
+    from aftersales.store.mapping import item_to_deadline
+
     at = now or target.now()
     with repository(target) as repo:
         due = repo.overdue_deadlines(at, limit=limit)
@@ -105,6 +108,7 @@ def gather_overdue(target: Target, *, limit: int = 50, now: datetime | None = No
                 "overdue_hours": round((at - due_at).total_seconds() / 3600, 1),
                 "on_expiry": item.on_expiry,
                 "penalty": bool(item.penalty),
+                "calendar": calendar_view(item_to_deadline(item).calendar_layer),
                 "status": claim.status if claim else None,
                 "merchant_id": claim.merchant_id if claim else None,
             }

@@ -90,6 +90,10 @@ def test_illegal_transition_is_409(api: Api, claim: dict[str, Any]) -> None:
         "cancel",
         "escalate",
         "extend",
+        "message",
+        "pause_clock",
+        "resume_clock",
+        "find_buyer_delay",
     ]
 
 

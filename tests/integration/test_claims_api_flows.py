@@ -26,11 +26,11 @@ def test_detail_has_timeline_deadlines_penalties_and_next_action(api: Api, claim
     assert answer.status == 200
     body = answer.body
     assert [e["action"] for e in body["timeline"]] == ["submit"]
-    assert body["deadlines"][0]["kind"] == "review_decision"
-    assert body["deadlines"][0]["due_at"].endswith("Z")
+    assert [d["kind"] for d in body["deadlines"]] == ["first_response", "review_decision"]
+    assert all(d["due_at"].endswith("Z") for d in body["deadlines"])
     assert body["penalties"] == {"total": "0.00", "days": []}
     assert body["next_action"]["owner"] == "merchant"
-    assert body["next_action"]["your_actions"] == ["cancel"]
+    assert body["next_action"]["your_actions"] == ["cancel", "message"]
 
 
 def test_return_refund_walks_through_every_merchant_and_buyer_step(api: Api, claim: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ def test_a_buyer_token_with_role_claims_stays_a_buyer(api: Api, claim: dict[str,
     decision = api.act(claim_id, "decision", {"decision": "approve"}, as_=token)
     assert (decision.status, decision.body["code"]) == (404, "not_found")
     detail = api.call("GET", f"/claims/{claim_id}", as_=token).body
-    assert detail["next_action"]["your_actions"] == ["cancel"]  # a buyer's actions, no ops ones
+    assert detail["next_action"]["your_actions"] == ["cancel", "message"]  # a buyer's actions, no ops ones
     assert api.call("GET", f"/claims/{claim_id}", as_=OPS).body["claim"]["status"] == "pending_review"
 
 

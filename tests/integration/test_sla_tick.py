@@ -36,6 +36,7 @@ AMOUNT = 12_990  # one of two coats paid 259.80 together
 DAILY = 65  # 0.5 % of 129.90, rounded half-up
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
 class World:
@@ -142,6 +143,9 @@ def test_a_review_the_merchant_let_lapse_is_auto_approved_and_the_waiting_task_f
     cid = world.claim(MONDAY)
     assert world.repo.save_task_token(cid, "token-review", "pending_review")
     due = world.due(cid, K.REVIEW_DECISION)
+    # The merchant did not respond within 24 h either: that lapse escalated first, and the run waits on.
+    assert world.tick(world.due(cid, K.FIRST_RESPONSE) + MINUTE).escalations == 1
+    assert world.record(cid).claim.task_token == "token-review" and not task_failures
 
     assert world.tick(due).overdue == 0  # due is not yet overdue (strictly after, POLICY §5)
     report = world.tick(due + MINUTE)
@@ -153,7 +157,7 @@ def test_a_review_the_merchant_let_lapse_is_auto_approved_and_the_waiting_task_f
     assert world.record(cid).claim.task_token is None
     assert [f["error"] for f in task_failures] == ["Deadline.review_decision"]
     assert [e["action"] for e in world.of("claim.auto_decided", cid)] == ["auto_approve"]
-    assert len(world.of("claim.overdue", cid)) == 1
+    assert [e["deadline"] for e in world.of("claim.overdue", cid)] == ["first_response", "review_decision"]
     # Nothing left to do for that deadline, however often the tick runs.
     assert world.tick(due + 2 * MINUTE).due == 0
     assert world.actions(cid, Action.AUTO_APPROVE) == 1
@@ -244,9 +248,34 @@ def test_late_complaint_answers_escalate_one_step_each_and_only_once(world: Worl
 
 def test_a_late_repair_answer_escalates_without_deciding(world: World) -> None:
     cid = world.claim(MONDAY, ClaimType.REPAIR)
+    world.act(cid, MERCHANT, Action.EXTEND, MONDAY + HOUR, due_at=MONDAY + 5 * DAY, reason="parts")
     world.tick(world.due(cid, K.REPAIR_ANSWER) + MINUTE)
     claim = world.record(cid).claim
     assert (claim.status, claim.escalation_level) == ("pending_review", "specialist")
+
+
+@pytest.mark.parametrize("claim_type", [t for t in ClaimType if t is not ClaimType.COMPLAINT])
+def test_a_first_response_the_merchant_misses_goes_to_the_specialist(
+    world: World, claim_type: ClaimType
+) -> None:
+    reason = Reason.DAMAGED_IN_TRANSIT if claim_type is ClaimType.REFUND_ONLY else None
+    cid = world.claim(MONDAY, claim_type, reason)
+    first = world.deadline(cid, K.FIRST_RESPONSE)
+    assert (first.owner, parse_instant(first.deadline_at)) == ("merchant", MONDAY + DAY)
+    assert world.tick(MONDAY + DAY).escalations == 0  # due, not yet late
+    world.tick(MONDAY + DAY + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.escalation_level) == ("pending_review", "specialist")
+    assert [e["level"] for e in world.of("claim.escalated", cid)] == ["specialist"]
+    assert world.tick(MONDAY + DAY + 2 * MINUTE).escalations == 0  # once per lapse
+
+
+def test_a_first_response_in_time_is_met_and_never_escalates(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.act(cid, MERCHANT, Action.EXTEND, MONDAY + HOUR, due_at=MONDAY + 5 * DAY, reason="checking stock")
+    assert world.deadline(cid, K.FIRST_RESPONSE).met_at is not None
+    world.tick(MONDAY + 2 * DAY)
+    assert world.actions(cid, Action.ESCALATE) == 0
 
 
 def test_a_late_dispute_step_takes_the_claim_from_mediation_to_arbitration(

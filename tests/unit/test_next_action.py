@@ -53,7 +53,9 @@ def test_actions_are_those_the_table_allows_each_role_now():
     )
     assert Action.QUOTE_REPAIR in result.actions[Role.MERCHANT]
     assert result.actions[Role.SYSTEM] == [Action.AUTO_ACCEPT_INSPECTION, Action.ESCALATE]
-    assert Role.BUYER not in result.actions  # roles with nothing to do are left out
+    assert result.actions[Role.BUYER] == [Action.MESSAGE]  # anyone may write on an open claim
+    closed = next_action(Status.CLOSED, ClaimType.REPAIR, [], outcome=Outcome.REPAIRED)
+    assert Role.MERCHANT not in closed.actions  # roles with nothing to do are left out
 
 
 def test_review_without_penalty_says_what_happens_if_the_merchant_is_silent():
@@ -76,7 +78,7 @@ def test_buyer_deadlines_carry_no_penalty_and_name_the_buyer():
 
 
 def test_the_earliest_open_deadline_of_the_stage_wins():
-    first_response = deadline(K.FIRST_RESPONSE, DUE - timedelta(hours=48))
+    first_response = deadline(K.FIRST_RESPONSE, DUE - timedelta(hours=48), owner=Role.OPS)
     opinion = deadline(K.COMPLAINT_OPINION)
     result = next_action(Status.AWAITING_OPINION, ClaimType.COMPLAINT, [opinion, first_response])
     assert result.deadline is K.FIRST_RESPONSE
@@ -89,6 +91,20 @@ def test_the_earliest_open_deadline_of_the_stage_wins():
     )
 
 
+@pytest.mark.parametrize("claim_type", [t for t in ClaimType if t is not ClaimType.COMPLAINT])
+def test_a_new_claim_first_waits_for_the_merchant_to_respond(claim_type):
+    respond = deadline(K.FIRST_RESPONSE, STARTED + timedelta(hours=24), owner=Role.MERCHANT)
+    decide = deadline(K.REPAIR_ANSWER if claim_type is ClaimType.REPAIR else K.REVIEW_DECISION)
+    result = next_action(Status.PENDING_REVIEW, claim_type, [decide, respond])
+    assert (result.deadline, result.owner) == (K.FIRST_RESPONSE, Role.MERCHANT)
+    assert result.summary == (
+        "The merchant must respond to the claim by 2026-11-21 18:00 (Beijing time); if not, the claim "
+        "is escalated."
+    )
+    answered = next_action(Status.PENDING_REVIEW, claim_type, [decide, replace(respond, met_at=STARTED)])
+    assert answered.deadline is decide.kind
+
+
 def test_deadlines_of_other_stages_are_ignored():
     stale = deadline(K.REVIEW_DECISION, DUE - timedelta(days=3))
     result = next_action(Status.AWAITING_REFUND, ClaimType.REFUND_ONLY, [stale, deadline(K.REFUND)])
@@ -97,7 +113,7 @@ def test_deadlines_of_other_stages_are_ignored():
 
 
 def test_a_repair_request_is_answered_not_auto_approved():
-    assert deadlines_for(Status.PENDING_REVIEW, ClaimType.REPAIR) == (K.REPAIR_ANSWER,)
+    assert deadlines_for(Status.PENDING_REVIEW, ClaimType.REPAIR) == (K.FIRST_RESPONSE, K.REPAIR_ANSWER)
     result = next_action(Status.PENDING_REVIEW, ClaimType.REPAIR, [deadline(K.REPAIR_ANSWER)])
     assert result.summary.startswith("The merchant must answer the repair request by")
     assert result.summary.endswith("if not, the claim is escalated.")

@@ -15,7 +15,7 @@ BUYER, MERCHANT, OPS = Role.BUYER, Role.MERCHANT, Role.OPS
 
 # POLICY §4, row by row: amount, unit, who owes it, when missed, penalty.
 DEADLINES = {
-    K.FIRST_RESPONSE: (24, U.HOURS, OPS, E.ESCALATE, False),
+    K.FIRST_RESPONSE: (24, U.HOURS, MERCHANT, E.ESCALATE, False),
     K.CLASSIFY_DISPUTE: (10, U.MINUTES, OPS, E.REMIND, False),
     K.REVIEW_DECISION: (2, U.WORKING_DAYS, MERCHANT, E.AUTO_APPROVE, False),
     K.RETURN_SHIPMENT: (3, U.WORKING_DAYS, BUYER, E.FORFEIT, False),
@@ -53,7 +53,17 @@ def test_every_default_deadline_is_the_policy_digest_number(kind):
 
 
 def test_an_urgent_complaint_is_answered_within_the_hour():
-    assert default_policy().deadline(K.FIRST_RESPONSE).urgent_amount == 1
+    rule = default_policy().deadline(K.FIRST_RESPONSE)
+    assert rule.amount_for(urgent=True, claim_type=ClaimType.COMPLAINT) == 1
+    # 003 §4.3.1 sets the hour for urgent complaints; an urgent return is answered within 24 h.
+    assert rule.amount_for(urgent=True, claim_type=ClaimType.RETURN_REFUND) == 24
+    assert rule.amount_for(urgent=False, claim_type=ClaimType.COMPLAINT) == 24
+
+
+def test_the_platform_answers_complaints_and_the_merchant_everything_else():
+    rule = default_policy().deadline(K.FIRST_RESPONSE)
+    assert rule.owner_for(ClaimType.COMPLAINT) is OPS
+    assert {rule.owner_for(t) for t in ClaimType if t is not ClaimType.COMPLAINT} == {MERCHANT}
 
 
 def test_the_other_defaults_are_the_policy_digest_numbers():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from aftersales.domain.errors import DomainError
 from aftersales.domain.model import ClaimType, Payer, Reason
-from aftersales.domain.refunds import idempotency_key, refund_breakdown, rma_number
+from aftersales.domain.refunds import check_shipping_receipt, idempotency_key, refund_breakdown, rma_number
 from aftersales.domain.review import Decision, review
 from aftersales.policies import default_policy, load_policy
 
@@ -42,21 +43,43 @@ def test_a_policy_may_approve_small_claims_and_named_reasons():
     )
 
 
-def test_refund_adds_capped_shipping_when_the_merchant_is_liable_and_penalties():
-    paid = refund_breakdown(
+def _merchant_liable(declared_fen: int, policy=POLICY):
+    return refund_breakdown(
         amount_fen=12990,
         ruling_refund_fen=None,
         shipping_payer=Payer.MERCHANT,
-        declared_shipping_fen=5000,
+        declared_shipping_fen=declared_fen,
         penalty_fen=130,
-        policy=POLICY,
+        policy=policy,
     )
-    assert (paid.goods_fen, paid.shipping_fen, paid.penalty_fen) == (
-        12990,
-        POLICY.max_return_shipping_fen,
-        130,
-    )
-    assert paid.total_fen == 12990 + 2000 + 130
+
+
+def test_refund_adds_the_actual_shipping_charge_in_full_when_the_merchant_is_liable_and_penalties():
+    # 002 §6.1.2: the carrier's actual charge, whatever it is; no cap in the platform defaults.
+    paid = _merchant_liable(5000)
+    assert (paid.goods_fen, paid.shipping_fen, paid.penalty_fen) == (12990, 5000, 130)
+    assert paid.total_fen == 12990 + 5000 + 130
+    assert POLICY.max_return_shipping_fen is None
+
+
+def test_a_merchant_policy_may_cap_the_refunded_shipping():
+    capped = load_policy({"version": "merchant-m@1", "max_return_shipping_fen": 2000})
+    assert _merchant_liable(5000, capped).shipping_fen == 2000
+    assert _merchant_liable(1500, capped).shipping_fen == 1500
+
+
+def test_no_receipt_is_needed_by_default():
+    check_shipping_receipt(1_000_000, None, POLICY)
+
+
+def test_a_policy_threshold_asks_for_the_carriers_receipt_above_it():
+    strict = load_policy({"version": "merchant-m@1", "return_shipping_receipt_above_fen": 3000})
+    check_shipping_receipt(3000, None, strict)  # at the threshold: fine
+    check_shipping_receipt(3001, "evidence/b1/receipt.jpg", strict)
+    with pytest.raises(DomainError) as caught:
+        check_shipping_receipt(3001, None, strict)
+    assert caught.value.code == "shipping_receipt_required"
+    assert caught.value.details == {"threshold_fen": 3000, "declared_fen": 3001}
 
 
 def test_the_buyer_pays_their_own_shipping_on_a_no_reason_return():

@@ -124,6 +124,22 @@ SPEC: dict[tuple[Status, Action], tuple[set[Role], dict[ClaimType, tuple[Status 
     (S.AWAITING_OPINION, A.CANCEL): ({BUYER}, dict.fromkeys(ALL, (S.CLOSED, OUT.CANCELLED))),
     (S.CLOSED, A.RATE): ({BUYER}, dict.fromkeys(ALL, (STAY, None))),
 }
+# Any party may write a message on an open claim; it keeps the stage. Closed claims take none.
+SPEC.update(
+    {
+        (status, A.MESSAGE): ({BUYER, MERCHANT, OPS}, dict.fromkeys(ALL, (STAY, None)))
+        for status in S
+        if status is not S.CLOSED
+    }
+)
+for finding in (A.PAUSE_CLOCK, A.RESUME_CLOCK, A.FIND_BUYER_DELAY):  # ops findings on the clock
+    SPEC.update(
+        {
+            (status, finding): ({OPS}, dict.fromkeys(ALL, (STAY, None)))
+            for status in S
+            if status is not S.CLOSED
+        }
+    )
 
 ALLOWED = [
     pytest.param(
@@ -233,14 +249,20 @@ def test_allowed_actions_follow_table_order_and_filter_by_role():
         A.CANCEL,
         A.ESCALATE,
         A.EXTEND,
+        A.MESSAGE,
+        A.PAUSE_CLOCK,
+        A.RESUME_CLOCK,
+        A.FIND_BUYER_DELAY,
     ]
-    assert allowed_actions(S.PENDING_REVIEW, RR, BUYER) == [A.CANCEL]
+    assert allowed_actions(S.PENDING_REVIEW, RR, BUYER) == [A.CANCEL, A.MESSAGE]
     assert allowed_actions(S.AWAITING_INSPECTION, RP, MERCHANT) == [
         A.INSPECT_PASS,
         A.INSPECT_FAIL,
         A.QUOTE_REPAIR,
         A.EXTEND,
+        A.MESSAGE,
     ]
+    assert A.MESSAGE not in allowed_actions(S.CLOSED, RP)
     assert A.QUOTE_REPAIR not in allowed_actions(S.AWAITING_INSPECTION, RR)
 
 

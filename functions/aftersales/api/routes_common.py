@@ -52,6 +52,10 @@ ACTION_ROUTES: dict[str, ActionRoute] = {
     "ruling": _route({OPS}, {A.RULING_REFUND, A.RULING_DISMISS}),
     "opinion": _route({OPS}, {A.GIVE_OPINION}),
     "refund-retry": _route({OPS}, {A.RETRY_REFUND}),
+    "messages": _route({BUYER, MERCHANT, OPS}, {A.MESSAGE}),
+    "pause": _route({OPS}, {A.PAUSE_CLOCK}),
+    "unpause": _route({OPS}, {A.RESUME_CLOCK}),
+    "buyer-delay": _route({OPS}, {A.FIND_BUYER_DELAY}),
 }
 
 

@@ -75,10 +75,25 @@ class Shipment(Strict):
     waybill: WaybillNo
     note: Text | None = None
     shipping_fee: Yuan | None = None  # what the buyer paid to ship a return; refunded if merchant-liable
+    # The carrier's receipt (an evidence upload key), needed when the fee is above the policy's threshold.
+    receipt_key: Annotated[str, StringConstraints(max_length=256)] | None = None
 
     def to_input(self) -> actions.ShipmentInput:
         fee = parse_yuan(self.shipping_fee) if self.shipping_fee else None
-        return actions.ShipmentInput(carrier=self.carrier, waybill=self.waybill, note=self.note, fee_fen=fee)
+        return actions.ShipmentInput(
+            carrier=self.carrier,
+            waybill=self.waybill,
+            note=self.note,
+            fee_fen=fee,
+            receipt_key=self.receipt_key,
+        )
+
+
+class Message(Strict):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+    def to_input(self) -> actions.ActionInput:
+        return actions.ActionInput(note=self.text)
 
 
 class Rating(Strict):
@@ -180,6 +195,26 @@ class Extension(Strict):
 
     def to_input(self) -> actions.ExtensionInput:
         return actions.ExtensionInput(due_at=self.due_at, reason=self.reason, deadline=self.deadline)
+
+
+class ClockPause(Strict):
+    """Force majeure stops the claim's clock: why, and until when if known (else until ops resume it)."""
+
+    reason: Reasoning
+    until: AwareDatetime | None = None
+
+    def to_input(self) -> actions.ClockPauseInput:
+        return actions.ClockPauseInput(reason=self.reason, until=self.until)
+
+
+class BuyerDelay(Strict):
+    """A finding that the buyer caused the delay of a merchant deadline (002 §5.3.2)."""
+
+    reason: Reasoning
+    deadline: DeadlineKind | None = None  # default: every open deadline that would charge a penalty
+
+    def to_input(self) -> actions.BuyerDelayInput:
+        return actions.BuyerDelayInput(reason=self.reason, deadline=self.deadline)
 
 
 class Escalation(Strict):

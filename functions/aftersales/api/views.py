@@ -14,6 +14,7 @@ from typing import Any
 from aftersales.claims import ClaimDetail
 from aftersales.claims.queries import ClaimPage
 from aftersales.clock import iso
+from aftersales.domain.calendar import CalendarLayer
 from aftersales.domain.claim import Actor, Claim, Shipment, TimelineEntry
 from aftersales.domain.deadlines import Deadline
 from aftersales.domain.model import Order, Role, Status
@@ -128,7 +129,15 @@ def _deadline_view(deadline: Deadline) -> dict[str, Any]:
         "extension_reason": mask_text(deadline.extension_reason) if deadline.extension_reason else None,
         "met_at": _opt_iso(deadline.met_at),
         "open": deadline.met_at is None,
+        "calendar": calendar_view(deadline.calendar_layer),
     }
+
+
+def calendar_view(layer: CalendarLayer | None) -> dict[str, Any] | None:
+    """Which calendar a working-day deadline was counted on; None for clock time (or not recorded)."""
+    if layer is None:
+        return None
+    return {"layer": layer.value, "official": layer.official, "description": layer.description}
 
 
 def contact_view(order: Order | None, claim: Claim, viewer: Actor) -> dict[str, str]:

@@ -12,7 +12,7 @@ from aftersales.domain.claim import Claim
 from .act import ActResult, ClaimChanged, act, annotate, park, resume_parked
 from .common import MAX_ATTEMPTS, policy_for
 from .queries import ClaimDetail, detail, list_for, overdue, read
-from .submit import evidence_prefix, new_claim_id, open_claim, submit
+from .submit import new_claim_id, open_claim, submit
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -23,7 +23,6 @@ __all__ = [
     "act",
     "annotate",
     "detail",
-    "evidence_prefix",
     "list_for",
     "new_claim_id",
     "open_claim",

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aftersales import workflow
+from aftersales.calendar_alerts import report_unofficial_calendars
 from aftersales.domain import changes
 from aftersales.domain.actions import ActionInput
 from aftersales.domain.changes import Change
@@ -85,6 +86,7 @@ def act(
         moved = change.transition
         assert moved is not None  # decide always takes a transition
         count(repo, change.claim, now, changes.scorecard_counts(moved))
+        report_unofficial_calendars(claim_id, change.deadlines, now)
         logger.info(
             "claim changed",
             extra={"claim_id": claim_id, "action": taken.value, "from": moved.source, "to": moved.target},

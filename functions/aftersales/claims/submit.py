@@ -6,12 +6,14 @@ import uuid
 from datetime import datetime
 
 from aftersales import policies, workflow
+from aftersales.calendar_alerts import report_unofficial_calendars
 from aftersales.domain import changes
-from aftersales.domain.claim import Actor, Claim
+from aftersales.domain.claim import Actor, Claim, evidence_prefix
 from aftersales.domain.eligibility import check_eligibility
+from aftersales.domain.errors import InvalidEvidence
 from aftersales.domain.model import ClaimRequest, Role
 from aftersales.observability import logger
-from aftersales.service_errors import BadRequest, Conflict, NotFound, UnknownOrder
+from aftersales.service_errors import Conflict, NotFound, UnknownOrder
 from aftersales.store import Repository, VersionConflict, default_repository
 from aftersales.store.mapping import item_to_order, ref_to_existing
 
@@ -54,6 +56,7 @@ def submit(
         except VersionConflict:
             continue
         count(repo, change.claim, now, {"claims_opened": 1})
+        report_unofficial_calendars(claim_id, change.deadlines, now)
         logger.info("claim submitted", extra={"claim_id": claim_id, "status": change.claim.status.value})
         return change.claim
     raise Conflict("the order kept changing while the claim was being opened; try again")
@@ -81,12 +84,4 @@ def new_claim_id() -> str:
 def _check_evidence_keys(keys: tuple[str, ...], actor: Actor) -> None:
     prefix = evidence_prefix(actor.id)
     if any(not key.startswith(prefix) for key in keys):
-        raise BadRequest(
-            "evidence keys must be uploads of this buyer",
-            code="invalid_evidence_key",
-            details={"prefix": prefix},
-        )
-
-
-def evidence_prefix(buyer_id: str) -> str:
-    return f"evidence/{buyer_id}/"
+        raise InvalidEvidence("evidence keys must be uploads of this buyer", details={"prefix": prefix})

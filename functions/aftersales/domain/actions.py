@@ -46,6 +46,7 @@ class ShipmentInput(ActionInput):
     carrier: str | None = None
     waybill: str | None = None
     fee_fen: int | None = None  # return shipping the buyer declared
+    receipt_key: str | None = None  # the carrier's receipt for it (an evidence upload of the buyer)
 
     def __post_init__(self) -> None:
         if (self.carrier is None) != (self.waybill is None):
@@ -103,6 +104,22 @@ class RefundFailure(ActionInput):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ClockPauseInput(ActionInput):
+    """Force majeure stops the claim's clock, until ``until`` or until ops resume it."""
+
+    reason: str
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuyerDelayInput(ActionInput):
+    """A finding that the buyer caused a merchant deadline's delay (002 §5.3.2)."""
+
+    reason: str
+    deadline: DeadlineKind | None = None  # default: every open deadline that would charge a penalty
+
+
+@dataclass(frozen=True, kw_only=True)
 class OpinionInput(ActionInput):
     """The platform's written opinion on a complaint (001 §二.3)."""
 
@@ -128,6 +145,8 @@ INPUTS: dict[Action, type[ActionInput]] = {
     Action.REFUND_SUCCEEDED: RefundPaid,
     Action.REFUND_FAILED: RefundFailure,
     Action.GIVE_OPINION: OpinionInput,
+    Action.PAUSE_CLOCK: ClockPauseInput,
+    Action.FIND_BUYER_DELAY: BuyerDelayInput,
 }
 
 

@@ -17,6 +17,8 @@ from . import deadlines as dl
 from .actions import (
     ActionInput,
     Approval,
+    BuyerDelayInput,
+    ClockPauseInput,
     DeliveryInput,
     ExtensionInput,
     InspectionInput,
@@ -30,12 +32,12 @@ from .actions import (
     ShipmentInput,
     checked_input,
 )
-from .claim import Actor, Claim, Shipment, TimelineEntry, WaybillRegistration
+from .claim import Actor, Claim, Shipment, TimelineEntry, WaybillRegistration, evidence_prefix
 from .eligibility import Eligibility
-from .errors import DomainError, StateConflict
+from .errors import DomainError, InvalidEvidence, StateConflict
 from .model import Action, ClaimRequest, EscalationLevel, Order, Outcome, Role, Status
 from .policy import Policy
-from .refunds import idempotency_key, rma_number
+from .refunds import check_shipping_receipt, idempotency_key, rma_number
 from .transitions import Transition, initial_status, transition
 
 SUBMIT_ACTION = "submit"
@@ -122,7 +124,7 @@ def open_claim(
         version=1,
     )
     opened = tuple(
-        dl.open_deadline(kind, policy, now, urgent=request.urgent)
+        dl.open_deadline(kind, policy, now, urgent=request.urgent, claim_type=request.type)
         for kind in dl.deadlines_for(status, request.type)
     )
     return Change(claim, _entry(claim, actor, SUBMIT_ACTION, None, now), None, opened)
@@ -145,25 +147,26 @@ def decide(
 
     Leaving a status meets its open deadlines and opens the next stage's (the n-th of a kind gets
     instance n); it also takes the waiting run's task token off the claim, so only this change resumes
-    the run. ``extend`` moves the merchant's open deadlines of the stage.
+    the run. Within a stage, the merchant's or an agent's first action meets the first response
+    (``deadlines.deadlines_met_by``); ``extend`` moves the merchant's open deadlines of the stage, and
+    ops' clock findings pause, resume or mark them.
     """
     data = checked_input(action, given)
     moved = transition(claim.status, action, actor.role, claim.claim_type, reopen_count=claim.reopen_count)
     facts, details = _facts(claim, moved, data, policy, now)
     after = replace(claim, **facts, updated_at=now, version=claim.version + 1)
     open_now = [d for d in deadlines if d.is_open]
-    written: list[dl.Deadline] = []
-    if isinstance(data, ExtensionInput):
-        written = _extend(open_now, data, now)
-        details["extended"] = [{"deadline": d.kind.value, "due_at": d.due_at} for d in written]
+    met = dl.deadlines_met_by(open_now, action, actor.role, changes_status=moved.changes_status)
+    if met and not moved.changes_status:
+        details["met"] = [d.kind.value for d in met]
+    still_open = [d for d in open_now if d not in met]
+    written = _moved_deadlines(action, data, still_open, now, details) + [dl.meet(d, now) for d in met]
     cleared = None
     if moved.changes_status:
         started = _stage_start(data, now)
         if started != now:
             details["stage_started_at"] = started
-        written = [dl.meet(d, now) for d in open_now] + _opened(
-            deadlines, moved.target, claim, policy, started
-        )
+        written += _opened(deadlines, moved.target, claim, policy, started)
         cleared = claim.task_token
         after = replace(
             after,
@@ -185,6 +188,31 @@ def decide(
     )
 
 
+def _moved_deadlines(
+    action: Action, data: ActionInput, open_now: list[dl.Deadline], now: datetime, details: dict[str, Any]
+) -> list[dl.Deadline]:
+    """The open deadlines an extension or a clock finding moves (and what the timeline says of it)."""
+    if isinstance(data, ExtensionInput):
+        extended = _extend(open_now, data, now)
+        details["extended"] = [{"deadline": d.kind.value, "due_at": d.due_at} for d in extended]
+        return extended
+    if isinstance(data, ClockPauseInput):
+        changed = dl.pause_clock(open_now, now, reason=data.reason, until=data.until)
+    elif action is Action.RESUME_CLOCK:
+        changed = dl.resume_clock(open_now, now)
+    elif isinstance(data, BuyerDelayInput):
+        changed = dl.find_buyer_delay(open_now, reason=data.reason, kind=data.deadline)
+    else:
+        return []
+    details["deadlines"] = [
+        {"deadline": d.kind.value, "due_at": d.due_at, "paused": d.paused_since is not None} for d in changed
+    ]
+    for name in ("reason", "until"):
+        if getattr(data, name, None):
+            details[name] = getattr(data, name)
+    return changed
+
+
 def _stage_start(data: ActionInput, now: datetime) -> datetime:
     """When the next stage's clock starts: now, or when a carrier delivered the goods (never later)."""
     if isinstance(data, DeliveryInput) and data.delivered_at is not None:
@@ -197,7 +225,10 @@ def _opened(
 ) -> list[dl.Deadline]:
     before = {d.kind: d.instance for d in stored}
     return [
-        replace(dl.open_deadline(kind, policy, now, urgent=claim.urgent), instance=before.get(kind, 0) + 1)
+        replace(
+            dl.open_deadline(kind, policy, now, urgent=claim.urgent, claim_type=claim.claim_type),
+            instance=before.get(kind, 0) + 1,
+        )
         for kind in dl.deadlines_for(status, claim.claim_type)
     ]
 
@@ -223,8 +254,22 @@ def _shipment(claim: Claim, moved: Transition, data: ActionInput, policy: Policy
     fee = data.fee_fen if returning else None  # only the buyer's return shipping is reimbursed
     shipment = Shipment(carrier=data.carrier, waybill=data.waybill, at=now, fee_fen=fee)
     details: dict[str, Any] = {} if fee is None else {"fee_fen": fee}
+    if fee is not None:
+        _check_receipt(claim, data.receipt_key)
+        check_shipping_receipt(fee, data.receipt_key, policy)
+        if data.receipt_key:
+            details["receipt_key"] = data.receipt_key
     details.update(carrier=data.carrier, waybill=data.waybill)
     return {"return_shipment" if returning else "outbound_shipment": shipment}, details
+
+
+def _check_receipt(claim: Claim, receipt_key: str | None) -> None:
+    """The carrier's receipt for a declared fee is an upload of this claim's buyer, like any evidence."""
+    if receipt_key and not receipt_key.startswith(evidence_prefix(claim.buyer_id)):
+        raise InvalidEvidence(
+            "the receipt must be an upload of this buyer",
+            details={"prefix": evidence_prefix(claim.buyer_id)},
+        )
 
 
 def _return_authorisation(

@@ -89,6 +89,11 @@ def in_scope(claim: Claim, actor: Actor) -> bool:
     return actor.role in (Role.OPS, Role.SYSTEM)
 
 
+def evidence_prefix(buyer_id: str) -> str:
+    """Where a buyer's uploads (photos, videos, receipts) live in the evidence bucket."""
+    return f"evidence/{buyer_id}/"
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One line of the append-only audit trail: who did what, when, under which policy version."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from .calendar import CalendarResult, add_working_days
+from .calendar import CalendarLayer, CalendarResult, add_working_days
 from .errors import DomainError
-from .model import ClaimType, Role, Status
+from .model import Action, ClaimType, Role, Status
 from .policy import DeadlineKind, DeadlineRule, DurationUnit, OnExpiry, Policy
 
 K = DeadlineKind
 
 # The deadlines a claim opens when it enters a status (POLICY §4). Leaving the status closes them.
+# Every claim starts in pending_review or awaiting_opinion, so each opens the first response there.
 _STAGE_DEADLINES: dict[Status, tuple[DeadlineKind, ...]] = {
-    Status.PENDING_REVIEW: (K.REVIEW_DECISION,),
+    Status.PENDING_REVIEW: (K.FIRST_RESPONSE, K.REVIEW_DECISION),
     Status.AWAITING_RETURN_SHIPMENT: (K.RETURN_SHIPMENT,),
     Status.AWAITING_INSPECTION: (K.INSPECTION,),
     Status.AWAITING_REFUND: (K.REFUND,),
@@ -32,7 +34,7 @@ _STAGE_DEADLINES: dict[Status, tuple[DeadlineKind, ...]] = {
 def deadlines_for(status: Status, claim_type: ClaimType) -> tuple[DeadlineKind, ...]:
     """Deadline kinds opened on entering ``status``. A repair request is answered, not auto-approved."""
     if status is Status.PENDING_REVIEW and claim_type is ClaimType.REPAIR:
-        return (K.REPAIR_ANSWER,)
+        return (K.FIRST_RESPONSE, K.REPAIR_ANSWER)
     return _STAGE_DEADLINES.get(status, ())
 
 
@@ -48,7 +50,8 @@ class Deadline:
     penalty: bool
     source: str  # the policy section that sets it
     policy_version: str
-    calendar_fallback: bool = False  # the calendar had no data for a year and Mon-Fri was used
+    # The least trusted calendar layer a working-day count needed (None: clock time, no calendar).
+    calendar_layer: CalendarLayer | None = None
     extension_reason: str | None = None
     paused_since: datetime | None = None
     paused_seconds: int = 0  # total time spent paused before ``paused_since``
@@ -62,6 +65,16 @@ class Deadline:
     @property
     def is_open(self) -> bool:
         return self.met_at is None
+
+    @property
+    def calendar_fallback(self) -> bool:
+        """No holiday data for a year on the way: Monday-Friday was counted."""
+        return self.calendar_layer is CalendarLayer.WEEKDAYS
+
+    @property
+    def provisional_calendar(self) -> bool:
+        """Computed without the State Council's notice for some year: may move when it is published."""
+        return self.calendar_layer is not None and not self.calendar_layer.official
 
 
 def _require_aware(value: datetime, name: str) -> datetime:
@@ -77,33 +90,73 @@ _CLOCK_UNITS = {
 }
 
 
-def due_at(rule: DeadlineRule, start: datetime, *, urgent: bool = False) -> CalendarResult:
+def due_at(
+    rule: DeadlineRule, start: datetime, *, urgent: bool = False, claim_type: ClaimType | None = None
+) -> CalendarResult:
     """When a deadline of ``rule`` started at ``start`` falls due (aware UTC).
 
     Minutes, hours and days are clock time; working days follow the statutory calendar (POLICY §4).
     """
     start = _require_aware(start, "start")
-    amount = rule.urgent_amount if urgent and rule.urgent_amount is not None else rule.amount
+    amount = rule.amount_for(urgent=urgent, claim_type=claim_type)
     if rule.unit is DurationUnit.WORKING_DAYS:
         return add_working_days(start, amount)
-    return CalendarResult(start + amount * _CLOCK_UNITS[rule.unit], False)
+    return CalendarResult(start + amount * _CLOCK_UNITS[rule.unit], None)
 
 
-def open_deadline(kind: DeadlineKind, policy: Policy, start: datetime, *, urgent: bool = False) -> Deadline:
-    """A new deadline of ``kind`` under ``policy``, stamped with the policy version that set it."""
+def open_deadline(
+    kind: DeadlineKind,
+    policy: Policy,
+    start: datetime,
+    *,
+    urgent: bool = False,
+    claim_type: ClaimType | None = None,
+) -> Deadline:
+    """A new deadline of ``kind`` under ``policy``, stamped with the policy version that set it.
+
+    ``claim_type`` picks the rule's owner for that type (the platform answers complaints, the merchant
+    the rest) and whether an urgent amount applies.
+    """
     rule = policy.deadline(kind)
-    due = due_at(rule, start, urgent=urgent)
+    due = due_at(rule, start, urgent=urgent, claim_type=claim_type)
     return Deadline(
         kind=kind,
-        owner=rule.owner,
+        owner=rule.owner_for(claim_type),
         started_at=start.astimezone(UTC),
         due_at=due.at,
         on_expiry=rule.on_expiry,
         penalty=rule.penalty,
         source=rule.source,
         policy_version=policy.version,
-        calendar_fallback=due.fallback_used,
+        calendar_layer=due.layer,
     )
+
+
+# Deadlines met by any action of the merchant or a platform agent on the claim, whatever the stage: a
+# decision, a message, an extension answers the consumer (001 三(续)2; 003 §4.3.1).
+_MET_BY_A_RESPONSE = frozenset({K.FIRST_RESPONSE})
+_RESPONDERS = frozenset({Role.MERCHANT, Role.OPS})
+# Passing the claim up the ladder, or a finding about its clock, tells the consumer nothing.
+_NOT_A_RESPONSE = frozenset(
+    {Action.ESCALATE, Action.PAUSE_CLOCK, Action.RESUME_CLOCK, Action.FIND_BUYER_DELAY}
+)
+
+
+def deadlines_met_by(
+    open_deadlines: Iterable[Deadline], action: Action, role: Role, *, changes_status: bool
+) -> list[Deadline]:
+    """The open deadlines that ``action`` by ``role`` meets.
+
+    Moving the claim to another stage meets every deadline still open (leaving a stage closes its
+    deadlines). An action that keeps the stage meets the first response when the merchant or a platform
+    agent takes it; the buyer's own actions and the system's (an escalation, a reminder) do not.
+    """
+    open_now = [d for d in open_deadlines if d.is_open]
+    if changes_status:
+        return open_now
+    if role not in _RESPONDERS or action in _NOT_A_RESPONSE:
+        return []
+    return [d for d in open_now if d.kind in _MET_BY_A_RESPONSE]
 
 
 def _require_open(deadline: Deadline) -> None:
@@ -159,6 +212,56 @@ def resume(deadline: Deadline, at: datetime) -> Deadline:
         paused_since=None,
         paused_seconds=deadline.paused_seconds + paused,
     )
+
+
+def pause_clock(
+    open_deadlines: Iterable[Deadline], at: datetime, *, reason: str, until: datetime | None = None
+) -> list[Deadline]:
+    """Force majeure: stop the clock of every open deadline of a claim (no expiry, no penalty).
+
+    With ``until`` the pause is over by itself then: the deadlines run on, each due time moved later by
+    the paused time, as if resumed at ``until``. Without it, ops end the pause (``resume_clock``).
+    """
+    at = _require_aware(at, "at")
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("a pause must give its reason", code="pause_reason_required")
+    if until is not None and _require_aware(until, "until") <= at:
+        raise DomainError("a pause must end after it starts", code="pause_until_not_later")
+    running = [d for d in open_deadlines if d.is_open and d.paused_since is None]
+    if not running:
+        raise DomainError("no running deadline to pause", code="nothing_to_pause")
+    paused = [pause(d, at) for d in running]
+    return [resume(d, until) for d in paused] if until is not None else paused
+
+
+def resume_clock(open_deadlines: Iterable[Deadline], at: datetime) -> list[Deadline]:
+    """End a force-majeure pause: every paused deadline runs on, its due time moved by the paused time."""
+    paused = [d for d in open_deadlines if d.is_open and d.paused_since is not None]
+    if not paused:
+        raise DomainError("no deadline of the claim is paused", code="deadline_not_paused")
+    return [resume(d, at) for d in paused]
+
+
+def find_buyer_delay(
+    open_deadlines: Iterable[Deadline], *, reason: str, kind: DeadlineKind | None = None
+) -> list[Deadline]:
+    """A finding that the buyer caused a merchant deadline's delay: no penalty accrues on it
+    (002 §5.3.2); its automatic outcome still comes. ``kind``: that deadline; default every open one
+    that would charge a penalty."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError("a finding must give its reason", code="finding_reason_required")
+    targets = [
+        d
+        for d in open_deadlines
+        if d.is_open
+        and d.penalty
+        and d.owner is Role.MERCHANT
+        and not d.buyer_caused_delay
+        and (kind is None or d.kind is kind)
+    ]
+    if not targets:
+        raise DomainError("no open deadline that charges the merchant a penalty", code="no_penalty_deadline")
+    return [replace(d, buyer_caused_delay=True) for d in targets]
 
 
 def meet(deadline: Deadline, at: datetime) -> Deadline:

@@ -50,5 +50,11 @@ class InvalidOrder(DomainError):
     code = "invalid_order"
 
 
+class InvalidEvidence(DomainError):
+    """An evidence key that is not an upload of the claim's buyer (the API answers 400)."""
+
+    code = "invalid_evidence_key"
+
+
 class PolicyError(DomainError):
     code = "invalid_policy"

@@ -153,6 +153,10 @@ class Action(StrEnum):
     GIVE_OPINION = "give_opinion"
     EXTEND = "extend"
     RATE = "rate"
+    MESSAGE = "message"
+    PAUSE_CLOCK = "pause_clock"  # force majeure: the claim's deadlines stop running
+    RESUME_CLOCK = "resume_clock"
+    FIND_BUYER_DELAY = "find_buyer_delay"  # a finding that the buyer caused a delay (002 §5.3.2)
 
 
 class EscalationLevel(StrEnum):

@@ -193,7 +193,12 @@ def next_action(
     owner, summary = _WAITING.get(status, (None, ""))
     if not summary:
         # A stage whose deadline is not recorded (yet): say who can move it rather than nothing.
-        people = [role for role in (Role.MERCHANT, Role.BUYER, Role.OPS) if role in actions]
+        # A message moves nothing: who can move the claim is who has another action.
+        people = [
+            role
+            for role in (Role.MERCHANT, Role.BUYER, Role.OPS)
+            if any(action is not Action.MESSAGE for action in actions.get(role, []))
+        ]
         owner = people[0] if people else None
         summary = f"Waiting for {_PARTY[owner] if owner else 'the platform'} to act; no deadline is set."
     return NextAction(summary, owner, None, None, None, actions=actions)

@@ -65,10 +65,22 @@ class DeadlineRule(_Strict):
     penalty: bool = False
     source: str  # the section of the original documents this rule comes from
     urgent_amount: Annotated[int, Field(gt=0)] | None = None  # e.g. an urgent complaint's 1 h first response
+    urgent_types: frozenset[ClaimType] = frozenset()  # the claim types urgent_amount is for (empty: all)
+    owner_by_type: dict[ClaimType, Role] = {}  # who owes it for these claim types, instead of ``owner``
     # Overdue days (each charged, for a penalty deadline) before the automatic outcome is applied.
     # 0: at the breach. Without a grace, "penalty: yes" on a deadline that lapses into an automatic
     # outcome could never charge more than one day.
     act_after_overdue_days: Annotated[int, Field(ge=0)] = 0
+
+    def owner_for(self, claim_type: ClaimType | None) -> Role:
+        return self.owner_by_type.get(claim_type, self.owner) if claim_type else self.owner
+
+    def amount_for(self, *, urgent: bool, claim_type: ClaimType | None) -> int:
+        """The urgent amount for an urgent claim of a type it applies to, else the amount."""
+        applies = not self.urgent_types or claim_type in self.urgent_types
+        if urgent and applies and self.urgent_amount is not None:
+            return self.urgent_amount
+        return self.amount
 
 
 class WarrantyRule(_Strict):
@@ -94,7 +106,11 @@ class Policy(_Strict):
     auto_approve_below_fen: Annotated[int, Field(ge=0)] = 0  # review Lambda approves smaller claims itself
     auto_approve_reasons: frozenset[Reason] = frozenset()
     auto_review_not_received: bool = True  # refund_only/not_received: decided from the carrier's sign-for
-    max_return_shipping_fen: Annotated[int, Field(ge=0)] = 2000  # cap on a refunded return shipping fee
+    # Return shipping the merchant owes is refunded at the actual charge (002 §6.1.2): no cap unless a
+    # merchant's policy sets one; a declared fee above ``return_shipping_receipt_above_fen`` needs the
+    # carrier's receipt uploaded with the shipment (None: never).
+    max_return_shipping_fen: Annotated[int, Field(ge=0)] | None = None
+    return_shipping_receipt_above_fen: Annotated[int, Field(ge=0)] | None = None
     return_address: str = ""  # where approved returns are sent (a merchant override names its own)
     deadlines: dict[DeadlineKind, DeadlineRule]
 

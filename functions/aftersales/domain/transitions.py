@@ -101,6 +101,15 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (S.AWAITING_OPINION, A.CANCEL): _rule({BUYER}, S.CLOSED, O.CANCELLED),
     (S.CLOSED, A.RATE): _rule({BUYER}),
 }
+# A message (a question, an answer, an update) keeps the stage; any party may write one while the claim
+# is open. Written by the merchant or an agent, it is a response to the claim (deadlines_met_by).
+TRANSITIONS.update(
+    {(status, A.MESSAGE): _rule({BUYER, MERCHANT, OPS}) for status in S if not status.is_final}
+)
+# Ops findings on an open claim's clock: a force-majeure pause (and its end), and that a delay is the
+# buyer's. They change deadlines, not the stage.
+for _finding in (A.PAUSE_CLOCK, A.RESUME_CLOCK, A.FIND_BUYER_DELAY):
+    TRANSITIONS.update({(status, _finding): _rule({OPS}) for status in S if not status.is_final})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.clock import iso, parse_instant
+from aftersales.domain.calendar import CalendarLayer
 from aftersales.domain.claim import Claim, PenaltyDay, Shipment, TimelineEntry, WaybillRegistration
 from aftersales.domain.deadlines import Deadline
 from aftersales.domain.model import (
@@ -133,6 +134,7 @@ def deadline_to_item(claim_id: str, deadline: Deadline, *, shards: int) -> Deadl
         source=deadline.source,
         policy_version=deadline.policy_version,
         calendar_fallback=deadline.calendar_fallback,
+        calendar_layer=deadline.calendar_layer.value if deadline.calendar_layer else None,
         extension_reason=deadline.extension_reason,
         paused_since=_opt_iso(deadline.paused_since),
         paused_seconds=deadline.paused_seconds,
@@ -148,6 +150,13 @@ def deadline_to_item(claim_id: str, deadline: Deadline, *, shards: int) -> Deadl
     return item
 
 
+def _calendar_layer(item: DeadlineItem) -> CalendarLayer | None:
+    """Items written before layers were recorded only say whether Monday-Friday stood in."""
+    if item.calendar_layer:
+        return CalendarLayer(item.calendar_layer)
+    return CalendarLayer.WEEKDAYS if item.calendar_fallback else None
+
+
 def item_to_deadline(item: DeadlineItem) -> Deadline:
     return Deadline(
         kind=DeadlineKind(item.kind),
@@ -158,7 +167,7 @@ def item_to_deadline(item: DeadlineItem) -> Deadline:
         penalty=bool(item.penalty),
         source=item.source,
         policy_version=item.policy_version,
-        calendar_fallback=bool(item.calendar_fallback),
+        calendar_layer=_calendar_layer(item),
         extension_reason=item.extension_reason,
         paused_since=_opt_time(item.paused_since),
         paused_seconds=int(item.paused_seconds or 0),

@@ -285,7 +285,8 @@ class DeadlineItem(TableItem, discriminator="deadline"):
     penalty = BooleanAttribute(default=False)
     source = UnicodeAttribute()
     policy_version = UnicodeAttribute()
-    calendar_fallback = BooleanAttribute(default=False)
+    calendar_fallback = BooleanAttribute(default=False)  # kept for readers of older items: layer weekdays
+    calendar_layer = UnicodeAttribute(null=True)  # domain.calendar.CalendarLayer; absent on older items
     extension_reason = UnicodeAttribute(null=True)
     paused_since = UnicodeAttribute(null=True)
     paused_seconds = NumberAttribute(default=0)
