@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from aftersales import policies, workflow
+from aftersales import business_metrics, policies, workflow
 from aftersales.clock import iso
 from aftersales.domain import deadlines as dl
 from aftersales.domain.eligibility import check_eligibility
@@ -516,6 +516,7 @@ def _count_transition(repo: Repository, claim: ClaimItem, moved: Transition, now
 def _count(repo: Repository, claim: ClaimItem, now: datetime, **counters: int) -> None:
     """Scorecard counters are updated after the claim is committed; a failure here must not undo the
     claim change, so it is logged rather than raised."""
+    business_metrics.count(counters)
     try:
         repo.increment_merchant_stats(claim.merchant_id, now.date(), counters)
     except Exception:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from aftersales import claims, workflow
+from aftersales import business_metrics, claims, workflow
 from aftersales.claims import Actor
 from aftersales.clock import iso
 from aftersales.domain.model import Action, ClaimType, Payer, Reason, Status
@@ -112,6 +112,7 @@ def refund_claim(
     result = claims.act(
         claim_id, Actor.system("refund"), Action.REFUND_SUCCEEDED, {"refund": refund}, now, repo=repo
     )
+    business_metrics.refund_paid(receipt.amount_fen)
     return _result(result.claim)
 
 
@@ -232,3 +233,12 @@ def resume_parked(claim_id: str, actor: Actor, now: datetime, *, repo: Repositor
 def current_status(claim_id: str, *, repo: Repository | None = None) -> StepResult:
     """Where the claim is now (the missed-deadline steps: sla_tick already applied the outcome)."""
     return _result(_claim(claim_id, repo or default_repository()))
+
+
+def resync(claim_id: str, *, repo: Repository | None = None) -> dict[str, Any]:
+    """A wait timed out: where the run must go now. The claim's status, or ``parked`` (with the
+    recorded failure) while it still waits for ops; ``NextStage`` routes on it like any status."""
+    claim = _claim(claim_id, repo or default_repository())
+    if claim.task_stage == PARKED:
+        return {"claim_id": claim_id, "status": PARKED, "failure": {"Error": claim.parked_reason or "unknown"}}
+    return {**_result(claim), "failure": None}
