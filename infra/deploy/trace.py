@@ -57,6 +57,12 @@ def _resource(name: str | None) -> str:
     if not name:
         return "*"
     by_value = {os.environ.get(var): logical for var, logical in RESOURCE_ENV.items() if os.environ.get(var)}
+    if name not in by_value:
+        # A workflow run that outlived its test calls on after the environment was restored; the
+        # models stay bound to the table they last used.
+        from aftersales.store.models import TableItem
+
+        by_value.setdefault(TableItem.Meta.table_name, "ClaimsTable")
     return by_value.get(name, name)
 
 
