@@ -33,4 +33,6 @@ def aws_calls_within_policy() -> Iterator[None]:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         Path(f"{dump}.{worker}.json").write_text(json.dumps({h: sorted(c) for h, c in trace.calls.items()}))
     unlisted = unlisted_calls(trace.calls, load_template(TEMPLATE))
-    assert not unlisted, "handlers called AWS beyond infra/deploy/permissions.py CALLS: " + "; ".join(unlisted)
+    assert not unlisted, "handlers called AWS beyond infra/deploy/permissions.py CALLS: " + "; ".join(
+        unlisted
+    )

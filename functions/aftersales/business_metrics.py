@@ -24,7 +24,11 @@ COUNTER_METRICS = {
 
 def _emit(name: str, unit: MetricUnit, value: float) -> None:
     with single_metric(
-        name=name, unit=unit, value=value, namespace=METRICS_NAMESPACE, default_dimensions={"service": SERVICE}
+        name=name,
+        unit=unit,
+        value=value,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={"service": SERVICE},
     ):
         pass
 

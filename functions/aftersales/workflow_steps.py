@@ -240,5 +240,9 @@ def resync(claim_id: str, *, repo: Repository | None = None) -> dict[str, Any]:
     recorded failure) while it still waits for ops; ``NextStage`` routes on it like any status."""
     claim = _claim(claim_id, repo or default_repository())
     if claim.task_stage == PARKED:
-        return {"claim_id": claim_id, "status": PARKED, "failure": {"Error": claim.parked_reason or "unknown"}}
+        return {
+            "claim_id": claim_id,
+            "status": PARKED,
+            "failure": {"Error": claim.parked_reason or "unknown"},
+        }
     return {**_result(claim), "failure": None}

@@ -9,8 +9,9 @@ account, or fail in its first month, where moto (and so the local stack) accepts
   ``Definition``, so cfn-lint's Step Functions schema checks the real definition;
 - ``substitutions``: every ``${Name}`` in an ASL file has a ``DefinitionSubstitutions`` entry, and
   every entry is used;
-- ``waits``: every transition names a state; every callback wait has ``TimeoutSeconds`` and catches ``States.Timeout``; every Lambda
-  task retries ``Lambda.ClientExecutionTimeoutException`` with the other Lambda service errors;
+- ``waits``: every transition names a state; every callback wait has ``TimeoutSeconds`` and catches
+  ``States.Timeout``; every Lambda task retries ``Lambda.ClientExecutionTimeoutException`` with the
+  other Lambda service errors;
 - ``permissions``: each function's role grants exactly the calls its code makes (``permissions.py``);
 - ``account_limits``: no fixed reserved concurrency (Lambda refuses one that leaves under 100
   unreserved; new accounts have 10 in all), explicit names that include the stack name and fit their
@@ -142,9 +143,14 @@ def check_substitutions(r: Rehearsal) -> list[str]:
     problems = []
     for logical, (text, _) in r.asl.items():
         used = set(re.findall(r"\$\{([^}]+)\}", text))
-        given = set((r.sam["Resources"][logical]["Properties"].get("DefinitionSubstitutions") or {}))
-        problems += [f"{logical}: ${{{n}}} in the ASL has no DefinitionSubstitutions entry" for n in sorted(used - given)]
-        problems += [f"{logical}: DefinitionSubstitutions {n} is not used by the ASL" for n in sorted(given - used)]
+        given = set(r.sam["Resources"][logical]["Properties"].get("DefinitionSubstitutions") or {})
+        problems += [
+            f"{logical}: ${{{n}}} in the ASL has no DefinitionSubstitutions entry"
+            for n in sorted(used - given)
+        ]
+        problems += [
+            f"{logical}: DefinitionSubstitutions {n} is not used by the ASL" for n in sorted(given - used)
+        ]
     return problems
 
 
@@ -188,18 +194,24 @@ def check_account_limits(r: Rehearsal) -> list[str]:
     problems = []
     for logical, resource in r.cfn["Resources"].items():
         props = resource.get("Properties") or {}
-        reserved = props.get("ReservedConcurrentExecutions") if resource.get("Type") == "AWS::Lambda::Function" else None
+        reserved = (
+            props.get("ReservedConcurrentExecutions")
+            if resource.get("Type") == "AWS::Lambda::Function"
+            else None
+        )
         if isinstance(reserved, int | str) and int(reserved) > 0:
             problems.append(
-                f"{logical}: ReservedConcurrentExecutions {reserved} is fixed; new accounts have 10 in all and "
-                "Lambda keeps 100 unreserved: make it a parameter that defaults to none"
+                f"{logical}: ReservedConcurrentExecutions {reserved} is fixed; new accounts have 10 in all "
+                "and Lambda keeps 100 unreserved: make it a parameter that defaults to none"
             )
         key, limit = NAME_LIMITS.get(str(resource.get("Type")), (None, 0))
         if key is None or key not in props:
             continue
         name = props[key]
         if not _mentions_stack_name(name):
-            problems.append(f"{logical}: {key} {name!r} is the same in every stack: derive it from the stack name")
+            problems.append(
+                f"{logical}: {key} {name!r} is the same in every stack: derive it from the stack name"
+            )
             continue
         text = _sub_text(name).replace("${AWS::StackName}", r.stack_name)
         if len(re.sub(r"\$\{[^}]+\}", "", text)) > limit:
@@ -232,12 +244,19 @@ def check_operability(r: Rehearsal) -> list[str]:
                 problems.append(f"{logical}: scheduled, so EventInvokeConfig MaximumRetryAttempts must be 0")
             age = config.get("MaximumEventAgeInSeconds")
             if not isinstance(age, int) or age > MAX_SCHEDULED_EVENT_AGE:
-                problems.append(f"{logical}: scheduled, so EventInvokeConfig MaximumEventAgeInSeconds ≤ {MAX_SCHEDULED_EVENT_AGE}")
+                problems.append(
+                    f"{logical}: scheduled, so EventInvokeConfig MaximumEventAgeInSeconds"
+                    f" ≤ {MAX_SCHEDULED_EVENT_AGE}"
+                )
         group = ((props.get("LoggingConfig") or {}).get("LogGroup")) or {}
         target = group.get("Ref") if isinstance(group, Mapping) else None
         declared = resources.get(target or "", {})
-        if declared.get("Type") != "AWS::Logs::LogGroup" or "RetentionInDays" not in (declared.get("Properties") or {}):
-            problems.append(f"{logical}: LoggingConfig.LogGroup must name a log group of the template with RetentionInDays")
+        if declared.get("Type") != "AWS::Logs::LogGroup" or "RetentionInDays" not in (
+            declared.get("Properties") or {}
+        ):
+            problems.append(
+                f"{logical}: LoggingConfig.LogGroup must name a template log group with RetentionInDays"
+            )
         for name, event in (props.get("Events") or {}).items():
             if event.get("Type") not in ("EventBridgeRule", "CloudWatchEvent"):
                 continue
@@ -245,14 +264,24 @@ def check_operability(r: Rehearsal) -> list[str]:
             if "EventBusName" not in event_props and "source" not in (event_props.get("Pattern") or {}):
                 problems.append(f"{logical}.{name}: a rule on the default bus must filter on source")
             if "DeadLetterConfig" not in event_props:
-                problems.append(f"{logical}.{name}: the rule has no DeadLetterConfig; undeliverable events are lost")
-    code_dirs = {str(p.get("CodeUri") or ((r.sam.get("Globals") or {}).get("Function") or {}).get("CodeUri")) for _, f in r.functions() for p in [f.get("Properties") or {}]}  # noqa: E501
+                problems.append(
+                    f"{logical}.{name}: the rule has no DeadLetterConfig; undeliverable events are lost"
+                )
+    code_dirs = {
+        str(p.get("CodeUri") or ((r.sam.get("Globals") or {}).get("Function") or {}).get("CodeUri"))
+        for _, f in r.functions()
+        for p in [f.get("Properties") or {}]
+    }
     for code in sorted(code_dirs):
         requirements = r.root / code / "requirements.txt"
         if not requirements.is_file():
-            problems.append(f"{code}: no requirements.txt: sam build would ship the code without its dependencies")
+            problems.append(
+                f"{code}: no requirements.txt: sam build would ship the code without its dependencies"
+            )
         elif not re.search(r"^tzdata==", requirements.read_text(encoding="utf-8"), re.M):
-            problems.append(f"{requirements.relative_to(r.root)}: no tzdata; zoneinfo must not rely on the runtime")
+            problems.append(
+                f"{requirements.relative_to(r.root)}: no tzdata; zoneinfo must not rely on the runtime"
+            )
     return problems
 
 

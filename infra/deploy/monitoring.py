@@ -82,7 +82,9 @@ def _kebab(logical_id: str) -> str:
 def resources(template: dict[str, Any]) -> dict[str, Any]:
     found = template["Resources"]
     functions = {k: v for k, v in found.items() if v.get("Type") == FUNCTION_TYPE}
-    dlqs = sorted(k for k, v in found.items() if v.get("Type") == "AWS::SQS::Queue" and k.endswith(DLQ_SUFFIX))
+    dlqs = sorted(
+        k for k, v in found.items() if v.get("Type") == "AWS::SQS::Queue" and k.endswith(DLQ_SUFFIX)
+    )
     (api,) = [k for k, v in found.items() if v.get("Type") == HTTP_API_TYPE]
     (machine,) = [k for k, v in found.items() if v.get("Type") == STATE_MACHINE_TYPE]
     api_dims = [{"Name": "ApiId", "Value": {"Ref": api}}]
@@ -91,9 +93,38 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
             "api-5xx-rate",
             "More than 1 % of API requests answered 5xx in 2 of the last 3 five-minute periods.",
             Metrics=[
-                {"Id": "errors", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": "AWS/ApiGateway", "MetricName": "5xx", "Dimensions": api_dims}, "Period": PERIOD, "Stat": "Sum"}},  # noqa: E501
-                {"Id": "requests", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": "AWS/ApiGateway", "MetricName": "Count", "Dimensions": api_dims}, "Period": PERIOD, "Stat": "Sum"}},  # noqa: E501
-                {"Id": "rate", "Expression": "IF(requests > 0, 100 * errors / requests, 0)", "Label": "5xx %", "ReturnData": True},  # noqa: E501
+                {
+                    "Id": "errors",
+                    "ReturnData": False,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/ApiGateway",
+                            "MetricName": "5xx",
+                            "Dimensions": api_dims,
+                        },
+                        "Period": PERIOD,
+                        "Stat": "Sum",
+                    },
+                },
+                {
+                    "Id": "requests",
+                    "ReturnData": False,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/ApiGateway",
+                            "MetricName": "Count",
+                            "Dimensions": api_dims,
+                        },
+                        "Period": PERIOD,
+                        "Stat": "Sum",
+                    },
+                },
+                {
+                    "Id": "rate",
+                    "Expression": "IF(requests > 0, 100 * errors / requests, 0)",
+                    "Label": "5xx %",
+                    "ReturnData": True,
+                },
             ],
             EvaluationPeriods=3,
             DatapointsToAlarm=2,
@@ -172,7 +203,11 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
             f"{_kebab(queue)}-depth",
             f"{queue} holds messages: look at them, fix the cause, then `aftersales ops dlq redrive`.",
             **{
-                **_any("AWS/SQS", "ApproximateNumberOfMessagesVisible", [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]),  # noqa: E501
+                **_any(
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+                ),
                 "Statistic": "Maximum",
             },
         )
@@ -216,7 +251,13 @@ def _dashboard(api: str, machine: str, functions: list[str], dlqs: list[str]) ->
             [
                 [*api_metric, "Count", "ApiId", f"${{{api}}}", {"id": "requests"}],
                 [*api_metric, "5xx", "ApiId", f"${{{api}}}", {"id": "errors", "visible": False}],
-                [{"expression": "IF(requests > 0, 100 * errors / requests, 0)", "label": "5xx %", "yAxis": "right"}],  # noqa: E501
+                [
+                    {
+                        "expression": "IF(requests > 0, 100 * errors / requests, 0)",
+                        "label": "5xx %",
+                        "yAxis": "right",
+                    }
+                ],
             ],
         ),
         _widget("API: p99 latency (ms)", [[*api_metric, "Latency", "ApiId", f"${{{api}}}"]], stat="p99"),
@@ -224,27 +265,51 @@ def _dashboard(api: str, machine: str, functions: list[str], dlqs: list[str]) ->
         _widget("Lambda throttles", [[*lam, "Throttles", "FunctionName", f"${{{f}}}"] for f in functions]),
         _widget(
             "Claim runs",
-            [[*states, m, "StateMachineArn", f"${{{machine}}}"] for m in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut")],  # noqa: E501
+            [
+                [*states, m, "StateMachineArn", f"${{{machine}}}"]
+                for m in (
+                    "ExecutionsStarted",
+                    "ExecutionsSucceeded",
+                    "ExecutionsFailed",
+                    "ExecutionsTimedOut",
+                )
+            ],
         ),
         _widget(
             "sla_tick: errors, incomplete runs, actions, overdue",
-            [[*custom, m, *svc] for m in ("SlaTickErrors", "SlaTickIncomplete", "SlaActionsTaken", "OverdueDeadlines")],  # noqa: E501
+            [
+                [*custom, m, *svc]
+                for m in ("SlaTickErrors", "SlaTickIncomplete", "SlaActionsTaken", "OverdueDeadlines")
+            ],
         ),
         _widget(
             "sla_tick: due-to-action lag (s)",
-            [[*custom, "DueToActionLag", *svc, {"stat": "p99"}], [*custom, "DueToActionLag", *svc, {"stat": "Maximum"}]],  # noqa: E501
+            [
+                [*custom, "DueToActionLag", *svc, {"stat": "p99"}],
+                [*custom, "DueToActionLag", *svc, {"stat": "Maximum"}],
+            ],
         ),
         _widget(
             "Claims opened and closed",
-            [[*custom, m, *svc] for m in ("ClaimsOpened", "ClaimsClosed", "ClaimsRefunded", "Disputes", "Escalations")],  # noqa: E501
+            [
+                [*custom, m, *svc]
+                for m in ("ClaimsOpened", "ClaimsClosed", "ClaimsRefunded", "Disputes", "Escalations")
+            ],
         ),
         _widget(
             "Penalties accrued and refunds paid (fen)",
-            [[*custom, "PenaltiesAccruedFen", *svc], [*custom, "RefundsPaidFen", *svc], [*custom, "RefundsPaid", *svc, {"yAxis": "right"}]],  # noqa: E501
+            [
+                [*custom, "PenaltiesAccruedFen", *svc],
+                [*custom, "RefundsPaidFen", *svc],
+                [*custom, "RefundsPaid", *svc, {"yAxis": "right"}],
+            ],
         ),
         _widget(
             "Dead-letter queues: messages",
-            [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{q}.QueueName}}"] for q in dlqs],
+            [
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{q}.QueueName}}"]
+                for q in dlqs
+            ],
             stat="Maximum",
         ),
     ]
@@ -285,7 +350,10 @@ def main(argv: list[str]) -> int:
     fresh = updated(current, load_template(TEMPLATE))
     if "--check" in argv:
         if fresh != current:
-            print("template.yaml's monitoring block is stale: run python -m infra.deploy.monitoring", file=sys.stderr)
+            print(
+                "template.yaml's monitoring block is stale: run python -m infra.deploy.monitoring",
+                file=sys.stderr,
+            )
             return 1
         return 0
     TEMPLATE.write_text(fresh, encoding="utf-8")

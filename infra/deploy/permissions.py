@@ -168,9 +168,9 @@ def check(cfn: Mapping[str, Any], calls: Mapping[str, set[Grant]] = CALLS) -> li
         grants, found = granted(cfn, function)
         problems += found
         for action, resource in sorted(calls[function] - grants):
-            problems.append(f"{function}: the code calls {action} on {resource}; its policy does not allow it")
+            problems.append(f"{function}: needs {action} on {resource}, not granted")
         for action, resource in sorted(grants - calls[function]):
-            problems.append(f"{function}: its policy allows {action} on {resource}, which no code of it calls")
+            problems.append(f"{function}: grants {action} on {resource}, never called")
     return problems
 
 

@@ -19,7 +19,10 @@ def test_trace_attributes_calls_to_the_handler_that_made_them(api: Api) -> None:
     with tracing() as trace:
         lambda_handler(load("order_delivered.json"), Context())
         api.submit(claim_body(order_id="ord-ev-1", quantity=1))
-    assert trace.calls["order_events"] == {("dynamodb:Query", "ClaimsTable"), ("dynamodb:PutItem", "ClaimsTable")}
+    assert trace.calls["order_events"] == {
+        ("dynamodb:Query", "ClaimsTable"),
+        ("dynamodb:PutItem", "ClaimsTable"),
+    }
     submit = trace.calls["submit_claim"]
     assert ("dynamodb:PutItem", "IdempotencyTable") in submit
     # a transaction needs the item action of each of its parts, on the claims table

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aftersales.store.repository import request_token
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-
-from aftersales.store.repository import request_token
 
 from .conftest import MERCHANT, Api
 

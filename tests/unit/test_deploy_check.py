@@ -123,12 +123,14 @@ def test_the_asl_is_checked_against_the_step_functions_schema(current: Rehearsal
 
 def test_full_table_crud_fails_least_privilege(current: Rehearsal) -> None:
     def crud(sam: Sam) -> None:
-        _props(sam, "ReviewFunction")["Policies"] = [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "ClaimsTable"}}}]
+        _props(sam, "ReviewFunction")["Policies"] = [
+            {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ClaimsTable"}}}
+        ]
 
     problems = check.check_permissions(_changed(current, crud))
-    assert "ReviewFunction: its policy allows dynamodb:Scan on ClaimsTable, which no code of it calls" in problems
-    assert "ReviewFunction: its policy allows dynamodb:DeleteItem on ClaimsTable, which no code of it calls" in problems
-    assert all(p.startswith("ReviewFunction: its policy allows") for p in problems)
+    assert "ReviewFunction: grants dynamodb:Scan on ClaimsTable, never called" in problems
+    assert "ReviewFunction: grants dynamodb:DeleteItem on ClaimsTable, never called" in problems
+    assert all(p.startswith("ReviewFunction: grants") for p in problems)
 
 
 def test_a_bucket_wide_write_and_a_missing_action_fail(current: Rehearsal) -> None:
@@ -140,9 +142,9 @@ def test_a_bucket_wide_write_and_a_missing_action_fail(current: Rehearsal) -> No
         statements.remove(resume)
 
     assert check.check_permissions(_changed(current, broad)) == [
-        "ClaimsApiFunction: the code calls s3:PutObject on EvidenceBucket/evidence/; its policy does not allow it",
-        "ClaimsApiFunction: the code calls states:SendTaskSuccess on ClaimStateMachine; its policy does not allow it",
-        "ClaimsApiFunction: its policy allows s3:PutObject on EvidenceBucket/, which no code of it calls",
+        "ClaimsApiFunction: needs s3:PutObject on EvidenceBucket/evidence/, not granted",
+        "ClaimsApiFunction: needs states:SendTaskSuccess on ClaimStateMachine, not granted",
+        "ClaimsApiFunction: grants s3:PutObject on EvidenceBucket/, never called",
     ]
 
 
@@ -161,7 +163,7 @@ def test_a_function_without_its_log_group_fails(current: Rehearsal) -> None:
         del _props(sam, "RefundFunction")["LoggingConfig"]
 
     assert check.check_operability(_changed(current, undeclared)) == [
-        "RefundFunction: LoggingConfig.LogGroup must name a log group of the template with RetentionInDays"
+        "RefundFunction: LoggingConfig.LogGroup must name a template log group with RetentionInDays"
     ]
 
 

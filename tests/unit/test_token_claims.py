@@ -29,7 +29,9 @@ def _event(version: str, attributes: dict[str, str]) -> dict[str, Any]:
 
 def test_v2_event_adds_merchant_id_to_the_access_token_and_auth_reads_it() -> None:
     answer = lambda_handler(_event("2", {"custom:merchant_id": "m-1"}), Context())
-    added = answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]
+    added = answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"][
+        "claimsToAddOrOverride"
+    ]
     assert added == {"merchant_id": "m-1"}
     access_token = {"sub": "staff-1", "cognito:groups": "[merchant]", **added}
     actor = actor_from_event({"requestContext": {"authorizer": {"jwt": {"claims": access_token}}}})
