@@ -192,6 +192,7 @@ def check_permissions(r: Rehearsal) -> list[str]:
 
 def check_account_limits(r: Rehearsal) -> list[str]:
     problems = []
+    seen: dict[tuple[str, str], str] = {}
     for logical, resource in r.cfn["Resources"].items():
         props = resource.get("Properties") or {}
         reserved = (
@@ -214,6 +215,8 @@ def check_account_limits(r: Rehearsal) -> list[str]:
             )
             continue
         text = _sub_text(name).replace("${AWS::StackName}", r.stack_name)
+        if (other := seen.setdefault((str(resource["Type"]), text), logical)) != logical:
+            problems.append(f"{logical}: {key} {text!r} is also {other}'s")
         if len(re.sub(r"\$\{[^}]+\}", "", text)) > limit:
             problems.append(f"{logical}: {key} is over {limit} characters for stack {r.stack_name!r}")
     return problems

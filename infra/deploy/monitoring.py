@@ -153,7 +153,7 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
                 f"{logical}: {metric.lower()} in the last five minutes (its logs say why).",
                 **_any("AWS/Lambda", metric, dims),
             )
-            out[f"{logical.removesuffix('Function')}{metric}Alarm"] = {**condition, **alarm}
+            out[f"{logical}{metric}Alarm"] = {**condition, **alarm}
     machine_dims = [{"Name": "StateMachineArn", "Value": {"Ref": machine}}]
     for metric, what in (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed-out")):
         out[f"ClaimRuns{metric.removeprefix('Executions')}Alarm"] = _alarm(
@@ -162,7 +162,7 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
             **_any("AWS/States", metric, machine_dims),
         )
     out["SlaTickErrorsAlarm"] = _alarm(
-        "sla-tick-errors",
+        "sla-tick-deadline-errors",
         "sla_tick could not handle a due deadline (its log has the claim id).",
         **_any(NAMESPACE, "SlaTickErrors", _service()),
     )
@@ -317,7 +317,10 @@ def _dashboard(api: str, machine: str, functions: list[str], dlqs: list[str]) ->
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (the dashboard's JSON) as literal blocks."""
+    """Multi-line strings (the dashboard's JSON) as literal blocks; no anchors (CloudFormation)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _Dumper.add_representer(

@@ -70,6 +70,16 @@ def test_a_stack_name_too_long_for_the_schedule_name_fails(current: Rehearsal) -
     )
 
 
+def test_two_resources_with_one_name_fail(current: Rehearsal) -> None:
+    def same(sam: Sam) -> None:
+        name = _props(sam, "ReviewLogGroup")["LogGroupName"]
+        _props(sam, "RefundLogGroup")["LogGroupName"] = name
+
+    assert check.check_account_limits(_changed(current, same)) == [
+        "RefundLogGroup: LogGroupName '/aws/lambda/aftersales/review' is also ReviewLogGroup's"
+    ]
+
+
 def test_a_wait_without_timeout_or_timeout_catch_fails(current: Rehearsal) -> None:
     def no_timeout(asl: dict[str, Any]) -> None:
         del asl["States"]["AwaitInspection"]["TimeoutSeconds"]
