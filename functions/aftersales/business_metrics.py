@@ -1,7 +1,8 @@
 """Business figures for the dashboard (claims opened and closed, refunds paid), as CloudWatch EMF.
 
 Each figure is written at once as its own EMF record (``single_metric``), so any handler can count
-without flushing a shared ``Metrics``; ``POWERTOOLS_METRICS_DISABLED`` (the local stack) turns them off.
+without flushing a shared ``Metrics``; ``POWERTOOLS_METRICS_DISABLED`` (the local stack) turns them
+off.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from aftersales.observability import METRICS_NAMESPACE, SERVICE
 
@@ -23,6 +25,8 @@ COUNTER_METRICS = {
 
 
 def _emit(name: str, unit: MetricUnit, value: float) -> None:
+    if is_metrics_disabled():  # single_metric itself does not ask
+        return
     with single_metric(
         name=name,
         unit=unit,
