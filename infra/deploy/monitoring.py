@@ -201,7 +201,7 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
     for queue in dlqs:
         out[f"{queue}DepthAlarm"] = _alarm(
             f"{_kebab(queue)}-depth",
-            f"{queue} holds messages: read them, fix the cause, then redrive or replay them (docs/deploy.md).",
+            f"{queue} holds messages: read them, fix the cause, redrive or replay them (docs/deploy.md).",
             **{
                 **_any(
                     "AWS/SQS",
