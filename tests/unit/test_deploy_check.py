@@ -208,3 +208,19 @@ def test_an_invalid_sam_template_fails_translation(current: Rehearsal) -> None:
 
     with pytest.raises(Exception, match="ApiId must be a valid reference"):
         _changed(current, broken)
+
+
+def test_cors_is_on_only_with_origins_and_then_for_the_api_and_the_evidence_uploads() -> None:
+    from infra.local.template import translate
+
+    template = check.ROOT / "template.yaml"
+    none = translate(template)["Resources"]
+    api_cors = none["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]
+    assert api_cors["Fn::If"][0] == "HasCors" and api_cors["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    origins = ["https://shop.example.com", "https://m.shop.example.com"]
+    allowed = translate(template, {"AllowedOrigins": origins})["Resources"]
+    api = allowed["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]["Fn::If"][1]
+    assert api["allowOrigins"] == origins and "idempotency-key" in api["allowHeaders"]
+    bucket = allowed["EvidenceBucket"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    assert bucket[0] == "HasCors" and bucket[1]["CorsRules"][0]["AllowedMethods"] == ["PUT"]
+    assert bucket[1]["CorsRules"][0]["AllowedOrigins"] == {"Ref": "AllowedOrigins"}
