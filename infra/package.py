@@ -110,14 +110,14 @@ def _size(path: Path) -> int:
 
 
 def _steps(
-    root: Path, out: Path, target: tuple[str, str] | None = None, wheels: Path | None = None
+    root: Path, out: Path, runtime: tuple[str, str] | None = None, wheels: Path | None = None
 ) -> Iterator[str]:
-    """Build ``out``; ``target`` (pip platform, python version) overrides the template's runtime,
+    """Build ``out``; ``runtime`` (pip platform, python version) overrides the template's,
     ``wheels`` is a directory to install from instead of the package index."""
     template_path = root / "template.yaml"
     template = load_template(template_path)
     code_dirs, files = artifact_paths(template)
-    platform, python = target or lambda_target(template)
+    platform, python = runtime or lambda_target(template)
     requirements = requirements_file(root, code_dirs)
 
     shutil.rmtree(out, ignore_errors=True)

@@ -109,7 +109,7 @@ class CallTrace:
 def tracing() -> Iterator[CallTrace]:
     """Record, until exit, the AWS calls every template handler makes, in every thread."""
     trace = CallTrace()
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def traced(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         handler = _handler_dir(sys._getframe(1))
@@ -118,8 +118,8 @@ def tracing() -> Iterator[CallTrace]:
             trace.record(handler, calls_of(service, operation_name, api_params))
         return original(client, operation_name, api_params)
 
-    BaseClient._make_api_call = traced  # type: ignore[method-assign]
+    BaseClient._make_api_call = traced  # type: ignore[attr-defined]
     try:
         yield trace
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original  # type: ignore[attr-defined]
