@@ -2,7 +2,8 @@
 
 ``build/`` mirrors the repository's layout, so ``build/template.yaml`` (a copy of template.yaml)
 finds its code at the same relative paths: ``CodeUri: functions/`` is ``build/functions/`` = the
-functions' code plus the runtime dependencies of pyproject.toml, installed as wheels for the
+functions' code plus the runtime dependencies pinned in ``functions/requirements.txt`` (generated
+from the lock file by ``make lock``; ``sam build`` reads the same file), installed as wheels for the
 template's Lambda runtime and architecture (python3.13 on arm64 → manylinux2014_aarch64, cp313).
 ``sam deploy --template-file build/template.yaml`` or ``aws cloudformation package`` zip and upload
 it as they would ``sam build``'s output.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,8 +60,42 @@ def lambda_target(template: dict[str, Any]) -> tuple[str, str]:
     return PLATFORMS[architecture], runtime.removeprefix("python")
 
 
-def runtime_dependencies(pyproject: Path) -> list[str]:
-    return list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"])
+def requirements_file(root: Path, code_dirs: set[str]) -> Path:
+    """The one ``requirements.txt`` of the functions' code (what ``sam build`` installs)."""
+    files = {(root / code / "requirements.txt") for code in code_dirs}
+    if len(files) != 1 or not (path := files.pop()).is_file():
+        raise SystemExit("every function's CodeUri needs the same requirements.txt: run `make lock`")
+    return path
+
+
+def pip_install(
+    requirements: Path,
+    target: Path,
+    platform: str,
+    python: str,
+    *,
+    deps: bool = False,
+    wheels: Path | None = None,
+    download: bool = False,
+) -> None:
+    """Install pinned requirements as binary wheels for a Lambda platform into ``target`` (or, with
+    ``download``, only fetch them there); ``wheels``: from that directory only, not from an index."""
+    pip = subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download" if download else "install", "--quiet",
+            "--disable-pip-version-check", "--platform", platform, "--implementation", "cp",
+            "--python-version", python, "--only-binary=:all:", "-r", str(requirements),
+            *(["--dest", str(target)] if download else ["--no-compile", "--target", str(target)]),
+            *([] if deps else ["--no-deps"]),
+            *(["--no-index", "--find-links", str(wheels)] if wheels else []),
+        ],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    # pip compares the target with this venv's packages and reports "conflicts" that do not concern
+    # Lambda: show its output only when it fails.
+    if pip.returncode:
+        raise SystemExit(f"pip install failed:\n{pip.stdout}{pip.stderr}")
 
 
 def _inside(root: Path, relative: str) -> Path:
@@ -75,29 +109,22 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _steps(root: Path, out: Path) -> Iterator[str]:
+def _steps(
+    root: Path, out: Path, runtime: tuple[str, str] | None = None, wheels: Path | None = None
+) -> Iterator[str]:
+    """Build ``out``; ``runtime`` (pip platform, python version) overrides the template's,
+    ``wheels`` is a directory to install from instead of the package index."""
     template_path = root / "template.yaml"
     template = load_template(template_path)
     code_dirs, files = artifact_paths(template)
-    platform, python = lambda_target(template)
-    requirements = runtime_dependencies(root / "pyproject.toml")
+    platform, python = runtime or lambda_target(template)
+    requirements = requirements_file(root, code_dirs)
 
     shutil.rmtree(out, ignore_errors=True)
     deps = out / "deps"
-    yield f"installing {len(requirements)} runtime dependencies for python{python} on {platform}"
-    pip = subprocess.run(
-        [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--platform", platform, "--implementation", "cp", "--python-version", python,
-            "--only-binary=:all:", "--no-compile", "--target", str(deps), *requirements,
-        ],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    # pip compares the target with this venv's packages and reports "conflicts" that do not concern
-    # Lambda: show its output only when it fails.
-    if pip.returncode:
-        raise SystemExit(f"pip install failed:\n{pip.stdout}{pip.stderr}")
+    yield f"installing {requirements.relative_to(root)} for python{python} on {platform}"
+    # Exactly the lock's versions: the file pins the whole closure, so nothing else is resolved.
+    pip_install(requirements, deps, platform, python, wheels=wheels)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "bin")
     for relative in sorted(code_dirs):
         source = _inside(root, relative)

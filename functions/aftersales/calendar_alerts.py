@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from aftersales.domain.calendar import CalendarLayer
 from aftersales.domain.deadlines import Deadline
-from aftersales.observability import NAMESPACE, SERVICE, logger
+from aftersales.observability import METRICS_NAMESPACE, SERVICE, logger
 
 METRIC_NAMES = {
     CalendarLayer.PROVISIONAL: "DeadlinesOnProvisionalCalendar",
@@ -50,7 +50,7 @@ def report_unofficial_calendars(claim_id: str, deadlines: Iterable[Deadline], op
                 name=METRIC_NAMES[layer],
                 unit=MetricUnit.Count,
                 value=1,
-                namespace=NAMESPACE,
+                namespace=METRICS_NAMESPACE,
                 default_dimensions={"service": SERVICE},
             ) as metric:
                 metric.add_dimension(name="kind", value=deadline.kind.value)

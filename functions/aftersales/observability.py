@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterable
 from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-SERVICE = "aftersales"
+# The template sets POWERTOOLS_SERVICE_NAME to the stack's name, so two stacks in one account and
+# region keep their metrics (dimension ``service``) apart.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "aftersales"
+METRICS_NAMESPACE = "AfterSales"
 
 
 class InvocationLogger(Logger):
@@ -69,5 +73,4 @@ class InvocationLogger(Logger):
 
 logger = InvocationLogger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-NAMESPACE = "AfterSales"
-metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)

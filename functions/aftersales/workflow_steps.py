@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from aftersales import claims, workflow
+from aftersales import business_metrics, claims, workflow
 from aftersales.domain.actions import ActionInput, Reasoned, RefundFailure, RefundPaid
+from aftersales.domain.changes import PARKED
 from aftersales.domain.claim import Actor, Claim
 from aftersales.domain.model import Action, Status
 from aftersales.domain.refunds import idempotency_key, refund_breakdown
@@ -108,6 +109,7 @@ def refund_claim(
     result = claims.act(
         claim_id, Actor.system("refund"), Action.REFUND_SUCCEEDED, RefundPaid(refund=refund), now, repo=repo
     )
+    business_metrics.refund_paid(receipt.amount_fen)
     return _result(result.claim)
 
 
@@ -156,3 +158,16 @@ def park(
 def current_status(claim_id: str, *, repo: Repository | None = None) -> StepResult:
     """Where the claim is now (the missed-deadline steps: sla_tick already applied the outcome)."""
     return _result(claims.read(claim_id, WORKFLOW, repo=repo))
+
+
+def resync(claim_id: str, *, repo: Repository | None = None) -> dict[str, Any]:
+    """A wait timed out: where the run must go now. The claim's status, or ``parked`` (with the
+    recorded failure) while it still waits for ops; ``NextStage`` routes on it like any status."""
+    claim = claims.read(claim_id, WORKFLOW, repo=repo)
+    if claim.task_stage == PARKED:
+        return {
+            "claim_id": claim_id,
+            "status": PARKED,
+            "failure": {"Error": claim.parked_reason or "unknown"},
+        }
+    return {**_result(claim), "failure": None}

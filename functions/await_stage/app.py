@@ -4,6 +4,7 @@
   already left is resumed at once (decision 0004).
 - ``{claim_id, stage: "parked", failure, token}``: record the failure on the claim, wait for ops.
 - ``{claim_id, deadline}`` (no token): answer ``{claim_id, status}`` as sla_tick's outcome left it.
+- ``{claim_id, resync: true}``: a wait timed out; answer where the run goes now (``workflow_steps.resync``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 @tracer.capture_lambda_handler(capture_response=False)  # results carry claim and order data
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     claim_id, token, stage = str(event["claim_id"]), event.get("token"), event.get("stage")
+    if event.get("resync"):
+        return workflow_steps.resync(claim_id)
     if not token:
         return workflow_steps.current_status(claim_id)
     if stage == PARKED:

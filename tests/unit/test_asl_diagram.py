@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from aftersales.domain.model import Status
+from aftersales.workflow_steps import PARKED
 
 from infra import asl_diagram
 
@@ -14,10 +15,10 @@ def test_docs_workflow_md_shows_the_current_state_machine() -> None:
     assert asl_diagram.updated(doc) == doc, "run: python -m infra.asl_diagram"
 
 
-def test_next_stage_routes_every_claim_status_and_nothing_else() -> None:
+def test_next_stage_routes_every_claim_status_and_parked_and_nothing_else() -> None:
     definition = json.loads(asl_diagram.ASL.read_text(encoding="utf-8"))
     routed = {choice["StringEquals"] for choice in definition["States"]["NextStage"]["Choices"]}
-    assert routed == {status.value for status in Status}
+    assert routed == {status.value for status in Status} | {PARKED}
 
 
 def test_every_lambda_task_retries_lambda_service_errors_and_catches_the_rest() -> None:

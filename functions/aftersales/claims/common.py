@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from aftersales import policies
+from aftersales import business_metrics, policies
 from aftersales.domain.claim import Actor, Claim, in_scope
 from aftersales.domain.policy import Policy
 from aftersales.observability import logger
@@ -37,6 +37,7 @@ def count(repo: Repository, claim: Claim, now: datetime, counters: Mapping[str, 
     claim change, so it is logged rather than raised."""
     if not counters:
         return
+    business_metrics.count(counters)
     try:
         repo.increment_merchant_stats(claim.merchant_id, now.date(), counters)
     except Exception:

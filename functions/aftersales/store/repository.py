@@ -8,6 +8,7 @@ nothing; the caller re-reads and re-decides (``aftersales.claims``).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -258,7 +259,10 @@ class Repository:
         ``WaybillInUse``: the waybill is registered to another claim."""
         operations: list[str] = []
         try:
-            with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+            with TransactWrite(
+                connection=ClaimItem._get_connection().connection,
+                client_request_token=request_token(write.claim.claim_id, int(write.claim.version or 0) + 1),
+            ) as tx:
                 tx.save(write.claim)
                 operations.append("claim")
                 tx.save(write.timeline, condition=TimelineItem.sk.does_not_exist())
@@ -286,7 +290,7 @@ class Repository:
                     "this waybill is already registered to another claim",
                     details={"carrier": write.waybill.carrier if write.waybill else None},
                 ) from exc
-            if exc.cause_response_code == "TransactionCanceledException":
+            if exc.cause_response_code in ("TransactionCanceledException", _TOKEN_REUSED):
                 raise VersionConflict(str(codes)) from exc
             raise
 
@@ -327,7 +331,10 @@ class Repository:
             accrued_at=iso(now),
         )
         try:
-            with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+            with TransactWrite(
+                connection=ClaimItem._get_connection().connection,
+                client_request_token=request_token(claim.claim_id, accrual.ledger_key),
+            ) as tx:
                 tx.save(day, condition=PenaltyDayItem.sk.does_not_exist())
                 tx.update(
                     claim,
@@ -436,6 +443,19 @@ class Repository:
         for item in MerchantStatItem.query(f"MERCHANT#{merchant_id}", MerchantStatItem.sk == f"STAT#{day}"):
             return item
         return None
+
+
+# Another writer committed the same claim version first, with its own content, within DynamoDB's
+# ten-minute token window: the same lost race as a cancelled transaction.
+_TOKEN_REUSED = "IdempotentParameterMismatchException"
+
+
+def request_token(claim_id: str, change: int | str) -> str:
+    """The transaction's ``ClientRequestToken``, derived from the change (the claim and the version it
+    writes, or the penalty day it records): when the SDK retries a transaction that did commit (a
+    timeout), DynamoDB recognises it and answers success instead of failing its version condition.
+    A UUID, to fit the token's 36 characters whatever the claim id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aftersales:claim:{claim_id}:{change}"))
 
 
 def _cancellation_codes(exc: TransactWriteError) -> dict[int, str]:

@@ -1,0 +1,1 @@
+"""Deploy rehearsal: what ``make deploy-check`` verifies about template.yaml before it meets AWS."""
