@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from infra.cli.main import app
 from infra.cli.ops import redrive_dlqs, resolve
-from infra.local import carriers, demo
+from infra.local import carriers
 from infra.local.demo import BUYER, MERCHANT, OPS, ApiClient
 from infra.local.stack import LocalStack
+from tests.support.local_stack import submitted_return
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -24,23 +25,7 @@ CARRIER_PUSH = ["local", "carrier", "push", "--carrier", "jd"]
 
 
 def _shipped_return(stack: LocalStack, api: ApiClient, waybill: str) -> str:
-    order_id = f"ord-{uuid.uuid4().hex[:8]}"
-    assert demo.seed_order(api, order_id, stack.now()).status == 200
-    reply = api.call(
-        "POST",
-        "/claims",
-        {
-            "order_id": order_id,
-            "line_id": "L1",
-            "quantity": 1,
-            "type": "return_refund",
-            "reason": "no_reason",
-        },
-        who=BUYER,
-        headers={"idempotency-key": f"key-{order_id}"},
-    )
-    assert reply.status == 201, reply.body
-    claim_id = str(reply.body["claim_id"])
+    claim_id = submitted_return(stack, api)
     assert (
         api.call("POST", f"/claims/{claim_id}/decision", {"decision": "approve"}, who=MERCHANT).status == 200
     )

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from infra.local import demo
 from infra.local.demo import BUYER, MERCHANT, OPS, ApiClient
 from infra.local.stack import LocalStack
+from tests.support.local_stack import submitted_return
 
 pytestmark = pytest.mark.e2e
 
@@ -115,23 +115,7 @@ def _send(api: ApiClient, call: Call, start: threading.Barrier) -> Answer:
 
 
 def _submit(api: ApiClient, stack: LocalStack) -> str:
-    order_id = f"race-{uuid.uuid4().hex[:8]}"
-    assert demo.seed_order(api, order_id, stack.now()).status == 200
-    reply = api.call(
-        "POST",
-        "/claims",
-        {
-            "order_id": order_id,
-            "line_id": "L1",
-            "quantity": 1,
-            "type": "return_refund",
-            "reason": "no_reason",
-        },
-        who=BUYER,
-        headers={"idempotency-key": f"key-{order_id}"},
-    )
-    assert reply.status == 201, reply.body
-    return str(reply.body["claim_id"])
+    return submitted_return(stack, api, prefix="race")
 
 
 # --- where each run should be ---------------------------------------------------------------------

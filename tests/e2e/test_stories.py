@@ -10,6 +10,7 @@ import pytest
 from infra.local import demo, tokens
 from infra.local.demo import BUYER, OPS, OTHER_BUYER, ApiClient
 from infra.local.stack import LocalStack
+from tests.support.local_stack import submitted_return
 
 pytestmark = pytest.mark.e2e
 
@@ -43,23 +44,7 @@ def test_the_claim_run_is_the_real_state_machine_named_after_the_claim(
 
 
 def _submitted_claim(stack: LocalStack, api: ApiClient) -> str:
-    order_id = f"ord-{uuid.uuid4().hex[:8]}"
-    assert demo.seed_order(api, order_id, stack.now()).status == 200
-    reply = api.call(
-        "POST",
-        "/claims",
-        {
-            "order_id": order_id,
-            "line_id": "L1",
-            "quantity": 1,
-            "type": "return_refund",
-            "reason": "no_reason",
-        },
-        who=BUYER,
-        headers={"idempotency-key": f"key-{order_id}"},
-    )
-    assert reply.status == 201, reply.body
-    return str(reply.body["claim_id"])
+    return submitted_return(stack, api)
 
 
 def test_a_forged_token_is_refused_401(stack: LocalStack, api: ApiClient, tmp_path) -> None:
