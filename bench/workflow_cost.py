@@ -116,7 +116,7 @@ STORIES = (
     Story("refund_only", "refund_only: auto-approved, refunded", "refund_only", "not_received", "L2", False,
           _steps(), "refunded"),
     Story("complaint", "complaint: opinion given", "complaint", "service", "", True,
-          _steps(("awaiting_opinion", "ops", "give_opinion", {"note": "agent retrained"})), "resolved"),
+          _steps(("awaiting_opinion", "ops", "give_opinion", {"opinion": "agent retrained"})), "resolved"),
     Story("return_refund", "return_refund: approve, ship, deliver, inspect, refund", "return_refund",
           "quality_defect", "L1", True, _steps(APPROVE, *SHIP_BACK, INSPECTED), "refunded"),
     Story("exchange", "exchange: approve, return leg, inspect, replacement out, confirm", "exchange",
