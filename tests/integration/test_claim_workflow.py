@@ -293,6 +293,7 @@ def test_paid_repair_quote_left_unanswered_is_declined_and_the_goods_come_back_u
     ]  # fmt: skip
     failed = [e["taskFailedEventDetails"]["error"] for e in wf.history(claim_id) if e["type"] == "TaskFailed"]
     assert failed == ["Deadline.quote_answer", "Deadline.buyer_confirmation"]
+    assert wf.transitions(claim_id) == 21
 
 
 def test_complaint_gets_the_platforms_opinion(claim_workflow: ClaimWorkflow) -> None:
