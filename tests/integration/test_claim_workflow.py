@@ -241,6 +241,61 @@ def test_paid_repair_quote_accepted_and_reopened_once(claim_workflow: ClaimWorkf
     assert wf.transitions(claim_id) == 31
 
 
+def test_paid_repair_quote_left_unanswered_is_declined_and_the_goods_come_back_unrepaired(
+    claim_workflow: ClaimWorkflow,
+) -> None:
+    """The quote_answer lapse declines the quote; the merchant ships the goods back (the carrier's
+    delivery moves the claim on) and the buyer's confirmation lapses too: closed, quote_declined."""
+    wf = claim_workflow
+    put_order()
+    claim_id = submit("repair", "paid_repair", line_id="L2")
+    wf.waiting_at(claim_id, "pending_review")
+    act(claim_id, MERCHANT, Action.APPROVE)
+    ship_back(wf, claim_id, waybill="SF600001")
+    act(claim_id, MERCHANT, Action.QUOTE_REPAIR, quote_fen=8000)
+    wf.waiting_at(claim_id, "awaiting_quote_acceptance")
+    # What sla_tick does when the quote_answer deadline lapses.
+    claims.act(
+        claim_id, SLA_TICK, Action.DECLINE_QUOTE, None, START, lapsed_deadline=DeadlineKind.QUOTE_ANSWER
+    )
+    wf.waiting_at(claim_id, "awaiting_return_to_buyer")
+    assert claim_of(claim_id).ship_back_payer == "buyer"
+    with pytest.raises(IllegalTransition):
+        act(claim_id, MERCHANT, Action.SHIP_REPLACEMENT, carrier="sf", waybill="SF700001")
+    act(claim_id, MERCHANT, Action.SHIP_BACK, carrier="sf", waybill="SF700001")
+    wf.waiting_at(claim_id, "outbound_in_transit")
+    act(claim_id, CARRIER, Action.OUTBOUND_DELIVERED)
+    wf.waiting_at(claim_id, "awaiting_buyer_confirmation")
+    with pytest.raises(IllegalTransition):
+        act(claim_id, BUYER, Action.REOPEN)  # nothing was repaired
+    claims.act(
+        claim_id, SLA_TICK, Action.AUTO_CONFIRM, None, START, lapsed_deadline=DeadlineKind.BUYER_CONFIRMATION
+    )
+
+    assert wf.finished(claim_id)["status"] == "SUCCEEDED"
+    claim = claim_of(claim_id)
+    assert (claim.status, claim.outcome) == ("closed", "quote_declined")
+    assert claim.outbound_shipment.waybill == "SF700001"
+    assert timeline(claim_id)[-5:] == [
+        ("staff-1", "quote_repair", "awaiting_quote_acceptance"),
+        ("sla_tick", "decline_quote", "awaiting_return_to_buyer"),
+        ("staff-1", "ship_back", "outbound_in_transit"),
+        ("logistics_events", "outbound_delivered", "awaiting_buyer_confirmation"),
+        ("sla_tick", "auto_confirm", "closed"),
+    ]
+    assert wf.states_entered(claim_id)[8:] == [
+        "AwaitInspection", "NextStage",
+        "AwaitQuoteAnswer", "BuyerDidNotAnswerQuote", "NextStage",
+        "AwaitReturnToBuyer", "NextStage",
+        "AwaitOutboundDelivery", "NextStage",
+        "AwaitBuyerConfirmation", "BuyerDidNotConfirm", "NextStage",
+        "Closed",
+    ]  # fmt: skip
+    failed = [e["taskFailedEventDetails"]["error"] for e in wf.history(claim_id) if e["type"] == "TaskFailed"]
+    assert failed == ["Deadline.quote_answer", "Deadline.buyer_confirmation"]
+    assert wf.transitions(claim_id) == 21
+
+
 def test_complaint_gets_the_platforms_opinion(claim_workflow: ClaimWorkflow) -> None:
     wf = claim_workflow
     put_order()

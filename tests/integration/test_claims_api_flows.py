@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aftersales import carrier_events
+from aftersales.logistics import ParcelEvent
+
 from .conftest import BUYER, CLAIM_ID, MERCHANT, OPS, Api, Clock, claim_body, order_body
 
 
@@ -91,6 +94,46 @@ def test_paid_repair_quote_accept_complete(api: Api, order: dict[str, Any]) -> N
         claim_id, "repair", {"completed": True, "carrier": "sf", "waybill": "SF0000000004"}, as_=MERCHANT
     )
     assert done.body["status"] == "outbound_in_transit"
+
+
+def test_a_declined_quote_ships_the_goods_back_and_closes_once_the_buyer_has_them(
+    api: Api, order: dict[str, Any], clock: Clock
+) -> None:
+    claim_id = api.submit(claim_body(line_id="L2", type="repair", reason="paid_repair")).body["claim_id"]
+    api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
+    api.act(claim_id, "shipment", {"carrier": "sf", "waybill": "SF0000000005"}, as_=BUYER)
+    api.act(claim_id, "return-received", as_=MERCHANT)
+    api.act(claim_id, "repair", {"quote": "80.00"}, as_=MERCHANT)
+    declined = api.act(claim_id, "dispute", {"reason": "too expensive"}, as_=BUYER)
+    assert declined.status == 200, declined.body
+    assert (declined.body["status"], declined.body["outcome"]) == ("awaiting_return_to_buyer", None)
+    assert declined.body["ship_back_payer"] == "buyer"
+    detail = api.call("GET", f"/claims/{claim_id}", as_=MERCHANT).body
+    assert [d["kind"] for d in detail["deadlines"] if d["open"]] == ["return_to_buyer"]
+    assert detail["next_action"]["owner"] == "merchant"
+    assert "ship the unrepaired goods back" in detail["next_action"]["summary"]
+    assert "ship_back" in detail["next_action"]["your_actions"]
+
+    sent = api.act(claim_id, "replacement", {"carrier": "yto", "waybill": "YT0000000006"}, as_=MERCHANT)
+    assert sent.status == 200, sent.body
+    assert sent.body["status"] == "outbound_in_transit"
+    assert sent.body["outbound_shipment"]["waybill"] == "YT0000000006"
+    # The outbound waybill is registered: the carrier's delivery moves the claim on.
+    delivered = ParcelEvent(
+        carrier="yto",
+        waybill="YT0000000006",
+        status="delivered",
+        occurred_at=clock.at,
+        provider_event_id="d-1",
+    )
+    assert carrier_events.handle(delivered, clock.at).actions == ["outbound_delivered"]
+    assert _status(api, claim_id) == "awaiting_buyer_confirmation"
+    reopen = api.act(claim_id, "dispute", {"reason": "still broken"}, as_=BUYER)
+    assert (reopen.status, reopen.body["code"]) == (409, "illegal_transition")  # nothing was repaired
+    closed = api.act(claim_id, "accept", as_=BUYER)
+    assert (closed.body["status"], closed.body["outcome"]) == ("closed", "quote_declined")
+    actions = [e["action"] for e in api.call("GET", f"/claims/{claim_id}", as_=BUYER).body["timeline"]]
+    assert actions[-4:] == ["decline_quote", "ship_back", "outbound_delivered", "confirm"]
 
 
 def test_rejection_dispute_escalation_and_ruling(api: Api, claim: dict[str, Any]) -> None:

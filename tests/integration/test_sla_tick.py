@@ -205,7 +205,7 @@ def test_goods_the_buyer_does_not_confirm_are_auto_confirmed(world: World) -> No
     assert (claim.status, claim.outcome) == ("closed", "exchanged")
 
 
-def test_a_repair_quote_left_unanswered_is_declined(
+def test_a_repair_quote_left_unanswered_is_declined_and_a_late_ship_back_escalates(
     world: World, task_failures: list[dict[str, Any]]
 ) -> None:
     cid = world.claim(MONDAY, ClaimType.REPAIR, Reason.PAID_REPAIR)
@@ -216,8 +216,16 @@ def test_a_repair_quote_left_unanswered_is_declined(
     assert world.status(cid) == "awaiting_quote_acceptance"  # not before the 7 days are up
     world.tick(world.due(cid, K.QUOTE_ANSWER) + MINUTE)
     claim = world.record(cid).claim
-    assert (claim.status, claim.outcome) == ("closed", "quote_declined")
+    # The goods are still with the merchant: declining sends them back at the buyer's cost.
+    assert (claim.status, claim.outcome) == ("awaiting_return_to_buyer", None)
+    assert claim.ship_back_payer == "buyer"
     assert [f["error"] for f in task_failures] == ["Deadline.quote_answer"]
+    world.tick(world.due(cid, K.RETURN_TO_BUYER) - MINUTE)
+    assert world.record(cid).claim.escalation_level == "agent"
+    world.tick(world.due(cid, K.RETURN_TO_BUYER) + MINUTE)
+    claim = world.record(cid).claim
+    assert (claim.status, claim.escalation_level) == ("awaiting_return_to_buyer", "specialist")
+    assert world.deadline(cid, K.RETURN_TO_BUYER).escalated_at is not None
 
 
 def test_a_rejection_not_appealed_in_time_closes_the_claim(world: World) -> None:

@@ -230,6 +230,41 @@ def test_a_quote_and_an_inspection_record_their_facts():
     assert passed.entry.details == {"liability": "merchant", "findings": "torn", "idempotency_key": "clm_1#1"}
 
 
+def test_a_declined_quote_sends_the_goods_back_at_the_policys_payer_and_closes_quote_declined():
+    quoted = a_claim(Status.AWAITING_QUOTE_ACCEPTANCE, ClaimType.REPAIR, quote_fen=8_000)
+    for actor in (BUYER, SYSTEM):  # the buyer declines, or the quote_answer deadline lapses
+        declined = decide(quoted, actor, Action.DECLINE_QUOTE, deadlines=[opened(DeadlineKind.QUOTE_ANSWER)])
+        assert (declined.claim.status, declined.claim.outcome) == (Status.AWAITING_RETURN_TO_BUYER, None)
+        assert declined.claim.ship_back_payer is Payer.BUYER
+        assert declined.entry.details == {"ship_back_payer": "buyer"}
+        opened_now = [d for d in declined.deadlines if d.is_open]
+        assert [(d.kind, d.owner) for d in opened_now] == [(DeadlineKind.RETURN_TO_BUYER, Role.MERCHANT)]
+        assert [d.kind for d in declined.deadlines if not d.is_open] == [DeadlineKind.QUOTE_ANSWER]
+
+    merchant_pays = POLICY.model_copy(update={"declined_quote_ship_back_payer": Payer.MERCHANT})
+    by_policy = changes.decide(quoted, [], BUYER, Action.DECLINE_QUOTE, None, merchant_pays, NOW)
+    assert by_policy.claim.ship_back_payer is Payer.MERCHANT
+
+    back = declined.claim
+    shipped = decide(back, MERCHANT, Action.SHIP_BACK, actions.ShipmentInput(carrier="sf", waybill="SF9"))
+    assert shipped.claim.status is Status.OUTBOUND_IN_TRANSIT
+    assert shipped.waybill is not None and shipped.waybill.direction == "outbound"
+    assert shipped.claim.outbound_shipment is not None and shipped.claim.outbound_shipment.waybill == "SF9"
+    arrived = decide(shipped.claim, SYSTEM, Action.OUTBOUND_DELIVERED)
+    assert arrived.claim.status is Status.AWAITING_BUYER_CONFIRMATION
+    with pytest.raises(IllegalTransition):
+        decide(arrived.claim, BUYER, Action.REOPEN)  # nothing was repaired
+    for actor, action in ((BUYER, Action.CONFIRM), (SYSTEM, Action.AUTO_CONFIRM)):
+        closed = decide(arrived.claim, actor, action)
+        assert (closed.claim.status, closed.claim.outcome) == (Status.CLOSED, Outcome.QUOTE_DECLINED)
+        assert closed.transition is not None and closed.transition.outcome is Outcome.QUOTE_DECLINED
+
+
+def test_a_repaired_parcel_still_closes_repaired():
+    waiting = a_claim(Status.AWAITING_BUYER_CONFIRMATION, ClaimType.REPAIR)
+    assert decide(waiting, BUYER, Action.CONFIRM).claim.outcome is Outcome.REPAIRED
+
+
 def test_reopening_a_repair_counts_and_reissues_the_authorisation():
     waiting = a_claim(Status.AWAITING_BUYER_CONFIRMATION, ClaimType.REPAIR, rma_number="RMA-OLD")
     reopened = decide(waiting, BUYER, Action.REOPEN)

@@ -55,6 +55,7 @@ POLICY_ROWS = [
     (K.BUYER_CONFIRMATION, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.AUTO_CONFIRM, False),
     (K.APPEAL, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.CLOSE, False),
     (K.QUOTE_ANSWER, MONDAY + timedelta(days=7), Role.BUYER, OnExpiry.DECLINE_QUOTE, False),
+    (K.RETURN_TO_BUYER, local(2026, 11, 11, 10), Role.MERCHANT, OnExpiry.ESCALATE, False),
 ]
 
 

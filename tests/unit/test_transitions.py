@@ -14,6 +14,7 @@ from aftersales.domain.transitions import (
     TRANSITIONS,
     allowed_actions,
     initial_status,
+    merchant_ships,
     transition,
 )
 
@@ -82,8 +83,14 @@ SPEC: dict[tuple[Status, Action], tuple[set[Role], dict[ClaimType, tuple[Status 
     (S.AWAITING_QUOTE_ACCEPTANCE, A.ACCEPT_QUOTE): ({BUYER}, dict.fromkeys(ALL, (S.REPAIRING, None))),
     (S.AWAITING_QUOTE_ACCEPTANCE, A.DECLINE_QUOTE): (
         {BUYER, SYSTEM},
-        dict.fromkeys(ALL, (S.CLOSED, OUT.QUOTE_DECLINED)),
+        dict.fromkeys(ALL, (S.AWAITING_RETURN_TO_BUYER, None)),
     ),
+    (S.AWAITING_RETURN_TO_BUYER, A.SHIP_BACK): (
+        {MERCHANT, OPS},
+        dict.fromkeys(ALL, (S.OUTBOUND_IN_TRANSIT, None)),
+    ),
+    (S.AWAITING_RETURN_TO_BUYER, A.EXTEND): ({MERCHANT}, dict.fromkeys(ALL, (STAY, None))),
+    (S.AWAITING_RETURN_TO_BUYER, A.ESCALATE): ({OPS, SYSTEM}, dict.fromkeys(ALL, (STAY, None))),
     (S.REPAIRING, A.COMPLETE_REPAIR): ({MERCHANT}, dict.fromkeys(ALL, (S.OUTBOUND_IN_TRANSIT, None))),
     (S.REPAIRING, A.EXTEND): ({MERCHANT}, dict.fromkeys(ALL, (STAY, None))),
     (S.REPAIRING, A.ESCALATE): ({OPS, SYSTEM}, dict.fromkeys(ALL, (STAY, None))),
@@ -239,6 +246,26 @@ def test_a_repair_may_be_reopened_once_only():
 def test_the_reopen_limit_does_not_touch_other_actions():
     confirmed = transition(S.AWAITING_BUYER_CONFIRMATION, A.CONFIRM, BUYER, RP, reopen_count=1)
     assert confirmed.outcome is OUT.REPAIRED
+
+
+def test_goods_sent_back_after_a_declined_quote_close_quote_declined_and_cannot_be_reopened():
+    for action, role in ((A.CONFIRM, BUYER), (A.AUTO_CONFIRM, SYSTEM)):
+        back = transition(S.AWAITING_BUYER_CONFIRMATION, action, role, RP, unrepaired=True)
+        assert (back.target, back.outcome) == (S.CLOSED, OUT.QUOTE_DECLINED)
+    with pytest.raises(IllegalTransition) as refused:
+        transition(S.AWAITING_BUYER_CONFIRMATION, A.REOPEN, BUYER, RP, unrepaired=True)
+    assert "reopen" not in refused.value.details["allowed"]
+    assert "confirm" in refused.value.details["allowed"]
+    # The rest of the outbound leg is the same as a repaired parcel's.
+    delivered = transition(S.OUTBOUND_IN_TRANSIT, A.OUTBOUND_DELIVERED, SYSTEM, RP, unrepaired=True)
+    assert delivered.target is S.AWAITING_BUYER_CONFIRMATION
+
+
+def test_the_merchants_shipment_to_the_buyer_is_the_goods_back_or_a_replacement():
+    assert merchant_ships(S.AWAITING_RETURN_TO_BUYER) is A.SHIP_BACK
+    assert merchant_ships(S.AWAITING_REPLACEMENT_SHIPMENT) is A.SHIP_REPLACEMENT
+    # Anywhere else the action is refused by the table with the status's allowed actions.
+    assert merchant_ships(S.REPAIRING) is A.SHIP_REPLACEMENT
 
 
 def test_allowed_actions_follow_table_order_and_filter_by_role():

@@ -46,6 +46,7 @@ class Claim(Open):
     shipping_payer: str | None
     repair_payer: str | None
     quote: str | None
+    ship_back_payer: str | None
     liability: str | None
     escalation_level: str | None
     reopen_count: int

@@ -46,7 +46,7 @@ ACTION_ROUTES: dict[str, ActionRoute] = {
     "return-received": _route({MERCHANT}, {A.RETURN_DELIVERED}),
     "inspection": _route({MERCHANT, OPS}, {A.INSPECT_PASS, A.INSPECT_FAIL}),
     "repair": _route({MERCHANT}, {A.QUOTE_REPAIR, A.COMPLETE_REPAIR}),
-    "replacement": _route({MERCHANT, OPS}, {A.SHIP_REPLACEMENT}),
+    "replacement": _route({MERCHANT, OPS}, {A.SHIP_REPLACEMENT, A.SHIP_BACK}),
     "extension": _route({MERCHANT}, {A.EXTEND}),
     "escalate": _route({OPS}, {A.ESCALATE}),
     "ruling": _route({OPS}, {A.RULING_REFUND, A.RULING_DISMISS}),

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from aftersales import carrier_events, claims
 from aftersales.domain.model import Action, Role, Status
+from aftersales.domain.transitions import merchant_ships
 
 from .routes_common import perform, require_role
 from .schemas import Decision, Extension, Inspection, Note, Repair, Shipment
@@ -50,9 +51,8 @@ def repair(claim_id: str, body: Repair) -> dict[str, Any]:
 
 @router.post("/claims/<claim_id>/replacement")
 def ship_replacement(claim_id: str, body: Shipment) -> dict[str, Any]:
-    return perform(
-        router, "replacement", claim_id, Action.SHIP_REPLACEMENT, body.to_input(), via=carrier_events.ship
-    )
+    # A replacement, or the unrepaired goods of a declined quote: the claim's status says which.
+    return perform(router, "replacement", claim_id, merchant_ships, body.to_input(), via=carrier_events.ship)
 
 
 @router.post("/claims/<claim_id>/extension")

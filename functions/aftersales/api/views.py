@@ -25,7 +25,12 @@ from aftersales.pii import mask_address, mask_phone, mask_strings, mask_text
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
 MERCHANT_SHIPS_TO_BUYER = frozenset(
-    {Status.AWAITING_REPLACEMENT_SHIPMENT, Status.REPAIRING, Status.OUTBOUND_IN_TRANSIT}
+    {
+        Status.AWAITING_REPLACEMENT_SHIPMENT,
+        Status.AWAITING_RETURN_TO_BUYER,
+        Status.REPAIRING,
+        Status.OUTBOUND_IN_TRANSIT,
+    }
 )
 
 
@@ -76,6 +81,7 @@ def claim_view(claim: Claim, viewer: Actor) -> dict[str, Any]:
         "shipping_payer": claim.shipping_payer.value,
         "repair_payer": claim.repair_payer.value,
         "quote": _money(claim.quote_fen),
+        "ship_back_payer": claim.ship_back_payer.value if claim.ship_back_payer else None,
         "liability": claim.liability,
         "escalation_level": claim.escalation_level.value,
         "reopen_count": claim.reopen_count,

@@ -133,6 +133,7 @@ INPUTS: dict[Action, type[ActionInput]] = {
     Action.DISPUTE: Reasoned,
     Action.SHIP_RETURN: ShipmentInput,
     Action.SHIP_REPLACEMENT: ShipmentInput,
+    Action.SHIP_BACK: ShipmentInput,
     Action.COMPLETE_REPAIR: ShipmentInput,
     Action.RETURN_DELIVERED: DeliveryInput,
     Action.OUTBOUND_DELIVERED: DeliveryInput,

@@ -152,7 +152,14 @@ def decide(
     ops' clock findings pause, resume or mark them.
     """
     data = checked_input(action, given)
-    moved = transition(claim.status, action, actor.role, claim.claim_type, reopen_count=claim.reopen_count)
+    moved = transition(
+        claim.status,
+        action,
+        actor.role,
+        claim.claim_type,
+        reopen_count=claim.reopen_count,
+        unrepaired=claim.ship_back_payer is not None,
+    )
     facts, details = _facts(claim, moved, data, policy, now)
     after = replace(claim, **facts, updated_at=now, version=claim.version + 1)
     open_now = [d for d in deadlines if d.is_open]
@@ -303,6 +310,14 @@ def _recorded(claim: Claim, moved: Transition, data: ActionInput, policy: Policy
     return {}, {}
 
 
+def _declined(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
+    """A declined quote sends the goods back unrepaired; the policy says who pays that shipping."""
+    if moved.action is not Action.DECLINE_QUOTE:
+        return {}, {}
+    payer = policy.declined_quote_ship_back_payer
+    return {"ship_back_payer": payer}, {"ship_back_payer": payer.value}
+
+
 def _ruled(claim: Claim, moved: Transition, data: ActionInput, policy: Policy, now: datetime) -> Effect:
     if not isinstance(data, RulingInput):
         return {}, {}
@@ -352,6 +367,7 @@ _EFFECTS = (
     _shipment,
     _return_authorisation,
     _recorded,
+    _declined,
     _ruled,
     _refund_attempt,
     _ladder,

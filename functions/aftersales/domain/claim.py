@@ -64,6 +64,8 @@ class Claim:
     refund_fen: int | None = None  # set by a ruling that refunds a different amount
     refund_payer: str | None = None
     quote_fen: int | None = None
+    # Set when a declined quote sends the goods back unrepaired: who pays that shipping (policy value).
+    ship_back_payer: Payer | None = None
     liability: str | None = None
     escalation_level: EscalationLevel = EscalationLevel.AGENT
     reopen_count: int = 0

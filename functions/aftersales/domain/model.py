@@ -88,6 +88,7 @@ class Status(StrEnum):
     REFUND_FAILED = "refund_failed"
     AWAITING_REPLACEMENT_SHIPMENT = "awaiting_replacement_shipment"
     AWAITING_QUOTE_ACCEPTANCE = "awaiting_quote_acceptance"
+    AWAITING_RETURN_TO_BUYER = "awaiting_return_to_buyer"  # a declined quote: the goods go back unrepaired
     REPAIRING = "repairing"
     OUTBOUND_IN_TRANSIT = "outbound_in_transit"
     AWAITING_BUYER_CONFIRMATION = "awaiting_buyer_confirmation"
@@ -138,6 +139,7 @@ class Action(StrEnum):
     DECLINE_QUOTE = "decline_quote"
     COMPLETE_REPAIR = "complete_repair"
     SHIP_REPLACEMENT = "ship_replacement"
+    SHIP_BACK = "ship_back"
     OUTBOUND_DELIVERED = "outbound_delivered"
     CONFIRM = "confirm"
     AUTO_CONFIRM = "auto_confirm"

@@ -55,6 +55,7 @@ _TASK = {
     K.BUYER_CONFIRMATION: "confirm the goods are fine",
     K.APPEAL: "accept the rejection or dispute it",
     K.QUOTE_ANSWER: "accept or decline the repair quote",
+    K.RETURN_TO_BUYER: "ship the unrepaired goods back to the buyer",
 }
 
 _CONSEQUENCE = {
@@ -62,7 +63,7 @@ _CONSEQUENCE = {
     OnExpiry.FORFEIT: "the claim closes and the buyer forfeits it",
     OnExpiry.AUTO_ACCEPT_INSPECTION: "the inspection is accepted automatically",
     OnExpiry.AUTO_CONFIRM: "the goods are confirmed automatically and the claim closes",
-    OnExpiry.DECLINE_QUOTE: "the quote is declined and the claim closes",
+    OnExpiry.DECLINE_QUOTE: "the quote is declined and the goods are shipped back unrepaired",
     OnExpiry.CLOSE: "the claim closes",
     OnExpiry.ESCALATE: "the claim is escalated",
     OnExpiry.REMIND: "a reminder is sent",

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .model import ClaimType, Reason, Role
+from .model import ClaimType, Payer, Reason, Role
 
 
 class DeadlineKind(StrEnum):
@@ -31,6 +31,7 @@ class DeadlineKind(StrEnum):
     BUYER_CONFIRMATION = "buyer_confirmation"
     APPEAL = "appeal"
     QUOTE_ANSWER = "quote_answer"
+    RETURN_TO_BUYER = "return_to_buyer"
 
 
 class DurationUnit(StrEnum):
@@ -111,6 +112,8 @@ class Policy(_Strict):
     # carrier's receipt uploaded with the shipment (None: never).
     max_return_shipping_fen: Annotated[int, Field(ge=0)] | None = None
     return_shipping_receipt_above_fen: Annotated[int, Field(ge=0)] | None = None
+    # Who pays to ship the unrepaired goods back after a declined paid-repair quote (no source sets it).
+    declined_quote_ship_back_payer: Payer = Payer.BUYER
     return_address: str = ""  # where approved returns are sent (a merchant override names its own)
     deadlines: dict[DeadlineKind, DeadlineRule]
 

@@ -72,7 +72,11 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (S.AWAITING_INSPECTION, A.EXTEND): _rule({MERCHANT}),
     (S.AWAITING_INSPECTION, A.ESCALATE): _rule({OPS, SYSTEM}),
     (S.AWAITING_QUOTE_ACCEPTANCE, A.ACCEPT_QUOTE): _rule({BUYER}, S.REPAIRING),
-    (S.AWAITING_QUOTE_ACCEPTANCE, A.DECLINE_QUOTE): _rule({BUYER, SYSTEM}, S.CLOSED, O.QUOTE_DECLINED),
+    # A declined quote (or its lapse) sends the unrepaired goods back over the outbound leg.
+    (S.AWAITING_QUOTE_ACCEPTANCE, A.DECLINE_QUOTE): _rule({BUYER, SYSTEM}, S.AWAITING_RETURN_TO_BUYER),
+    (S.AWAITING_RETURN_TO_BUYER, A.SHIP_BACK): _rule({MERCHANT, OPS}, S.OUTBOUND_IN_TRANSIT),
+    (S.AWAITING_RETURN_TO_BUYER, A.EXTEND): _rule({MERCHANT}),
+    (S.AWAITING_RETURN_TO_BUYER, A.ESCALATE): _rule({OPS, SYSTEM}),
     (S.REPAIRING, A.COMPLETE_REPAIR): _rule({MERCHANT}, S.OUTBOUND_IN_TRANSIT),
     (S.REPAIRING, A.EXTEND): _rule({MERCHANT}),
     (S.REPAIRING, A.ESCALATE): _rule({OPS, SYSTEM}),
@@ -139,10 +143,18 @@ def allowed_actions(status: Status, claim_type: ClaimType, role: Role | None = N
 
 
 def transition(
-    status: Status, action: Action, role: Role, claim_type: ClaimType, *, reopen_count: int = 0
+    status: Status,
+    action: Action,
+    role: Role,
+    claim_type: ClaimType,
+    *,
+    reopen_count: int = 0,
+    unrepaired: bool = False,
 ) -> Transition:
     """Where ``action`` by ``role`` takes a ``claim_type`` claim in ``status``, or a domain error.
 
+    ``unrepaired``: the goods on their way back are a declined quote's, so confirming them closes the
+    claim ``quote_declined`` and there is no repair to reopen.
     ``IllegalTransition`` names the current status and the actions allowed in it; ``Forbidden`` means
     the action is legal now but not for this role.
     """
@@ -150,9 +162,9 @@ def transition(
     if (
         rule is None
         or not rule.applies_to(claim_type)
-        or (action is A.REOPEN and reopen_count >= MAX_REOPENS)
+        or (action is A.REOPEN and (reopen_count >= MAX_REOPENS or unrepaired))
     ):
-        allowed = allowed_actions(status, claim_type)
+        allowed = [a for a in allowed_actions(status, claim_type) if not (unrepaired and a is A.REOPEN)]
         raise IllegalTransition(
             f"cannot {action.value} a {claim_type.value} claim that is {status.value}; "
             f"allowed now: {', '.join(a.value for a in allowed) or 'nothing'}",
@@ -165,12 +177,19 @@ def transition(
         )
     target = rule.target[claim_type] if isinstance(rule.target, Mapping) else (rule.target or status)
     outcome = rule.outcome[claim_type] if isinstance(rule.outcome, Mapping) else rule.outcome
+    if unrepaired and outcome is O.REPAIRED:
+        outcome = O.QUOTE_DECLINED
     return Transition(status, action, target, outcome)
 
 
 def buyer_accepts(status: Status) -> Action:
     """What "accept" means for the buyer now: the repair quote, or the goods (closing the claim)."""
     return A.ACCEPT_QUOTE if status is S.AWAITING_QUOTE_ACCEPTANCE else A.CONFIRM
+
+
+def merchant_ships(status: Status) -> Action:
+    """What the merchant's shipment to the buyer is now: the unrepaired goods back, or a replacement."""
+    return A.SHIP_BACK if status is S.AWAITING_RETURN_TO_BUYER else A.SHIP_REPLACEMENT
 
 
 def buyer_refuses(status: Status) -> Action:

@@ -239,6 +239,7 @@ class ClaimItem(TableItem, discriminator="claim"):
     shipping_payer = UnicodeAttribute()
     repair_payer = UnicodeAttribute(null=True)
     quote_fen = NumberAttribute(null=True)
+    ship_back_payer = UnicodeAttribute(null=True)  # set by a declined quote
     liability = UnicodeAttribute(null=True)
     policy_version = UnicodeAttribute()
     version = VersionAttribute()
