@@ -168,7 +168,8 @@ def _alert_run_ended(
     if recorded is not None:
         publisher.publish([event(RUN_ENDED, now, **details)])
         logger.error("claim run ended while the claim is open", extra=details)
-    repo.clear_run_sync(claim.claim_id, up_to_version=int(recorded.version if recorded else claim.version or 0))
+    seen = recorded.version if recorded is not None else int(claim.version or 0)
+    repo.clear_run_sync(claim.claim_id, up_to_version=seen)
 
 
 def _check_again(repo: Repository, mark: RunSyncItem, now: datetime) -> None:

@@ -31,7 +31,7 @@ CLOSED = ClaimSide(Status.CLOSED, task_stage=None, has_token=False)
         (OPEN, RunSide("RUNNING", Status.PENDING_REVIEW.value, False), Repair.WAIT),
         # a token stored for a stage the claim has left (a change in flight): the run must be resumed
         (
-            ClaimSide(Status.AWAITING_RETURN_SHIPMENT, task_stage=Status.PENDING_REVIEW.value, has_token=True),
+            ClaimSide(Status.AWAITING_RETURN_SHIPMENT, Status.PENDING_REVIEW.value, has_token=True),
             RunSide("RUNNING", Status.PENDING_REVIEW.value, True),
             Repair.RESUME_RUN,
         ),
