@@ -37,6 +37,11 @@ def mark_of(claim_id: str) -> RunSyncItem | None:
     return None
 
 
+def confirmed(claim_id: str) -> None:
+    """The run confirmed it is in step: its mark is gone (deleted just after the token is stored)."""
+    poll(lambda: mark_of(claim_id) is None or None, what=f"{claim_id}'s run mark to be cleared")
+
+
 def fail_once(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
     """Make ``owner.name`` raise on its first call only; returns the calls made."""
     original = getattr(owner, name)
@@ -70,7 +75,7 @@ def test_a_claim_whose_run_never_started_gets_it_started_once(
     first = reconcile()
     assert (first.checked, first.repaired) == (1, {"start_run": 1})
     wf.waiting_at(claim_id, "pending_review")  # the started run stored its token: the mark is gone
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
     again = reconcile(AFTER_GRACE + timedelta(hours=1))
     assert (again.checked, again.repairs) == (0, 0)
     assert len(starts) == 2  # the failed one and the reconciler's
@@ -88,7 +93,7 @@ def test_a_lost_task_completion_is_sent_again_and_the_run_moves_on_once(
     put_order()
     claim_id = submit("return_refund", "quality_defect")
     wf.waiting_at(claim_id, "pending_review")
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
     sends = fail_once(monkeypatch, workflow, "complete_task")
     act(claim_id, MERCHANT, Action.APPROVE)  # committed, token cleared; SendTaskSuccess lost
     claim = claim_of(claim_id)
@@ -98,7 +103,7 @@ def test_a_lost_task_completion_is_sent_again_and_the_run_moves_on_once(
     first = reconcile()
     assert first.repaired == {"resume_run": 1}
     wf.waiting_at(claim_id, "awaiting_return_shipment")
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
     assert reconcile(AFTER_GRACE + timedelta(hours=1)).repairs == 0
     assert len(sends) == 2
 
@@ -131,7 +136,7 @@ def test_a_wait_step_that_never_stored_its_token_gets_it_stored(
 
     assert reconcile().repaired == {"store_token": 1}
     token = wf.waiting_at(claim_id, "pending_review")
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
     assert reconcile(AFTER_GRACE + timedelta(hours=1)).repairs == 0
     act(claim_id, MERCHANT, Action.APPROVE)  # the stored token resumes the run as usual
     wf.waiting_at(claim_id, "awaiting_return_shipment")
@@ -157,7 +162,7 @@ def test_a_token_never_stored_and_the_claim_moved_on_resumes_the_run(
     act(claim_id, MERCHANT, Action.APPROVE)  # no token on the claim: nothing resumes the run
     assert reconcile().repaired == {"resume_run": 1}
     wf.waiting_at(claim_id, "awaiting_return_shipment")
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
     assert wf.states_entered(claim_id).count("AwaitMerchantDecision") == 1
 
 
@@ -178,7 +183,7 @@ def test_a_run_that_ended_while_the_claim_is_open_alerts_ops_once(claim_workflow
     assert alert.detail["claim_id"] == claim_id
     assert alert.detail["status"] == "awaiting_return_shipment"
     assert alert.detail["run_status"] == "ABORTED"
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
     assert reconcile(AFTER_GRACE + timedelta(hours=1), publisher=bus).checked == 0
     assert len(bus.of(RUN_ENDED)) == 1
     assert reconciled(claim_id) == [("reconciler", "run_ended_while_open", "awaiting_return_shipment")]
@@ -193,7 +198,7 @@ def test_a_closed_claim_whose_run_finished_is_in_step(claim_workflow: ClaimWorkf
     assert wf.finished(claim_id)["status"] == "SUCCEEDED"
     report = reconcile()
     assert (report.in_step, report.repairs, report.ended_while_open) == (1, 0, 0)
-    assert mark_of(claim_id) is None
+    confirmed(claim_id)
 
 
 def test_sla_tick_runs_the_reconciler_and_reports_its_repairs(
@@ -214,6 +219,7 @@ def test_sla_tick_runs_the_reconciler_and_reports_its_repairs(
     result = lambda_handler({"source": "aws.scheduler"}, Context())
     assert result["runs"]["repaired"] == {"start_run": 1} and result["runs"]["complete"] is True
     wf.waiting_at(claim_id, "pending_review")
+    confirmed(claim_id)
     # the next minute finds the run in step: nothing to check, nothing repaired
     clock_file.write_text((AFTER_GRACE + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"))
     assert lambda_handler({"source": "aws.scheduler"}, Context())["runs"]["checked"] == 0
