@@ -8,6 +8,7 @@ duplicate completion finds the task closed: that is logged and ignored, never an
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -93,3 +94,71 @@ def _send(call: Any, claim_id: str | None, *, settings: Settings | None = None) 
         )
         return False
     return True
+
+
+# --------------------------------------------------------------------------- run state (reconciler)
+
+_CALLBACK_RESOURCE = "invoke.waitForTaskToken"
+_TASK_CLOSED_EVENTS = frozenset({"TaskSucceeded", "TaskFailed", "TaskTimedOut"})
+
+
+@dataclass(frozen=True)
+class RunState:
+    """What a claim's run is doing: ``status`` is DescribeExecution's (``RUNNING``, ``SUCCEEDED``, …),
+    or ``MISSING`` when no execution exists for the claim. ``waiting_stage``/``waiting_token``: the
+    callback task the run waits on now, if any."""
+
+    status: str
+    waiting_stage: str | None = None
+    waiting_token: str | None = None
+
+
+MISSING = "MISSING"
+RUNNING = "RUNNING"
+
+
+def claim_run_state(claim_id: str, *, settings: Settings | None = None) -> RunState:
+    """The claim's execution (DescribeExecution) and, while it runs, the callback task it waits on
+    (the latest open ``waitForTaskToken`` task of its history, whose parameters carry stage and token)."""
+    settings = settings or get_settings()
+    client = _stepfunctions(settings.region)
+    arn = execution_arn(settings.state_machine_arn, claim_id)
+    try:
+        status = client.describe_execution(executionArn=arn)["status"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+            raise
+        return RunState(MISSING)
+    if status != RUNNING:
+        return RunState(status)
+    stage, token = _open_callback(client, arn)
+    return RunState(status, stage, token)
+
+
+def execution_arn(state_machine_arn: str, claim_id: str) -> str:
+    """The claim's execution ARN: the state machine's, as an execution, named by the claim id."""
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{claim_id}"
+
+
+def _open_callback(client: Any, arn: str) -> tuple[str | None, str | None]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = client.get_execution_history(**kwargs)
+        events.extend(page.get("events", []))
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    for event in reversed(events):
+        if event.get("type") in _TASK_CLOSED_EVENTS and _is_callback(event, event["type"]):
+            return None, None  # the latest callback task is closed: the run is between waits
+        if event.get("type") == "TaskScheduled" and _is_callback(event, "TaskScheduled"):
+            details = event.get("taskScheduledEventDetails", {})
+            payload = json.loads(details.get("parameters") or "{}").get("Payload", {})
+            return payload.get("stage"), payload.get("token")
+    return None, None
+
+
+def _is_callback(event: dict[str, Any], event_type: str) -> bool:
+    key = event_type[0].lower() + event_type[1:] + "EventDetails"
+    return str(event.get(key, {}).get("resource", "")).endswith(_CALLBACK_RESOURCE)

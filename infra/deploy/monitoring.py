@@ -166,6 +166,18 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
         "sla_tick could not handle a due deadline (its log has the claim id).",
         **_any(NAMESPACE, "SlaTickErrors", _service()),
     )
+    out["ClaimRunRepairsAlarm"] = _alarm(
+        "claim-run-repairs",
+        "The reconciler repaired claim runs (a failed start or a lost task completion): "
+        "each one healed, but something upstream is failing (docs/operations.md, reconciler).",
+        **_any(NAMESPACE, "RunsReconciled", _service()),
+    )
+    out["ClaimRunEndedWhileOpenAlarm"] = _alarm(
+        "claim-run-ended-while-open",
+        "A claim's workflow run ended while the claim is open: ops must act "
+        "(event claim.run_ended, the claim's timeline; docs/operations.md).",
+        **_any(NAMESPACE, "RunsEndedWhileOpen", _service()),
+    )
     out["SlaTickIncompleteAlarm"] = _alarm(
         "sla-tick-behind",
         "sla_tick ran out of time on every run for 15 minutes: it is falling behind (ops overdue).",
@@ -280,6 +292,13 @@ def _dashboard(api: str, machine: str, functions: list[str], dlqs: list[str]) ->
             [
                 [*custom, m, *svc]
                 for m in ("SlaTickErrors", "SlaTickIncomplete", "SlaActionsTaken", "OverdueDeadlines")
+            ],
+        ),
+        _widget(
+            "Reconciler: claim runs repaired, ended while open, waiting, errors",
+            [
+                [*custom, m, *svc]
+                for m in ("RunsReconciled", "RunsEndedWhileOpen", "RunSyncWaiting", "RunSyncErrors")
             ],
         ),
         _widget(

@@ -70,7 +70,10 @@ CALLS: dict[str, set[Grant]] = {
     },
     "ReviewFunction": _CLAIMS_READ | _CLAIM_WRITE,
     "RefundFunction": _CLAIMS_READ | _CLAIM_WRITE | _STATS,
-    "AwaitStageFunction": _CLAIMS_READ | _CLAIM_WRITE | _RESUME,
+    "AwaitStageFunction": _CLAIMS_READ
+    | _CLAIM_WRITE
+    | _RESUME
+    | {("dynamodb:DeleteItem", "ClaimsTable")},  # storing the token clears the claim's run mark
     "SlaTickFunction": _CLAIMS_READ
     | _CLAIM_WRITE
     | _STATS
@@ -79,6 +82,11 @@ CALLS: dict[str, set[Grant]] = {
         ("dynamodb:Query", "ClaimsTable/index"),
         ("events:PutEvents", "ServiceEventBus"),
         ("states:SendTaskFailure", "ClaimStateMachine"),
+        # the reconciler (aftersales.reconciler): run marks, the run's state, its repairs
+        ("dynamodb:DeleteItem", "ClaimsTable"),
+        ("states:DescribeExecution", "ClaimStateMachine"),  # granted on its executions
+        ("states:GetExecutionHistory", "ClaimStateMachine"),
+        ("states:StartExecution", "ClaimStateMachine"),
     },
     "TokenClaimsFunction": set(),
 }
@@ -119,7 +127,8 @@ def resource_key(value: Any, names: Mapping[str, str]) -> str:
         if ":ssm:" in text:  # a parameter path the template does not create: named by its path
             return "parameter/" + text.split(":parameter/", 1)[1]
         for suffix, name in names.items():
-            if text.endswith(":" + suffix) or text.endswith("/" + suffix):
+            # a state machine's executions (``…:execution:<name>:*``) count as the state machine
+            if text.endswith((":" + suffix, "/" + suffix, ":" + suffix + ":*")):
                 return name
         match = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", text)
         if match:

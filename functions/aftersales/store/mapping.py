@@ -35,6 +35,7 @@ from .models import (
     OrderLineMap,
     ParcelTrackItem,
     PenaltyDayItem,
+    RunSyncItem,
     ShipmentMap,
     TimelineItem,
     WaybillItem,
@@ -47,6 +48,21 @@ from .models import (
 def due_shard(claim_id: str, shards: int) -> str:
     """The due-index partition of a claim's deadlines: a stable hash, so writes spread over ``shards``."""
     return f"due#{zlib.crc32(claim_id.encode()) % shards}"
+
+
+def run_sync_item(claim: Claim, *, check_at: datetime, marked_at: datetime, shards: int) -> RunSyncItem:
+    """The mark "this claim's run is not yet seen to follow its change", due for a check at ``check_at``
+    on the sparse sync-index (the shard hash is the due-index's)."""
+    return RunSyncItem(
+        claim_pk(claim.claim_id),
+        "RUNSYNC",
+        claim_id=claim.claim_id,
+        claim_version=claim.version,
+        status=claim.status.value,
+        marked_at=iso(marked_at),
+        sync_pk="sync#" + due_shard(claim.claim_id, shards).split("#", 1)[1],
+        sync_at=iso(check_at),
+    )
 
 
 def _opt_time(value: str | None) -> datetime | None:

@@ -13,10 +13,12 @@ Keys:
   carrier event    WAYBILL#<carrier>#<no>   PEVT#<event key>    (dedupe; parked until a claim has the waybill)
   parcel track     CLAIM#<id>               PARCEL#<event at>#<event key>
   merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
+  run check        CLAIM#<id>               RUNSYNC            (only while the run is not confirmed in step)
 GSIs:
   buyer-index      gsi_buyer_pk = BUYER#<id>        created_at                  (claims)
   merchant-index   gsi_merchant_pk = MERCHANT#<id>  gsi_merchant_sk = <status>#<created_at>  (claims)
   due-index        due_pk = due#<shard>             due_at (ISO, only while the deadline is open)
+  sync-index       sync_pk = sync#<shard>           sync_at (ISO: when to check the claim's run)
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from pynamodb.models import Model
 BUYER_INDEX = "buyer-index"
 MERCHANT_INDEX = "merchant-index"
 DUE_INDEX = "due-index"
+SYNC_INDEX = "sync-index"
 
 
 def claim_pk(claim_id: str) -> str:
@@ -92,6 +95,15 @@ class DueIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-ca
     due_at = UnicodeAttribute(range_key=True)
 
 
+class SyncIndex(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = SYNC_INDEX
+        projection = AllProjection()
+
+    sync_pk = UnicodeAttribute(hash_key=True)
+    sync_at = UnicodeAttribute(range_key=True)
+
+
 # The table the models talk to in this context: set by the ``Repository`` performing the operation
 # (``bound``), so two repositories on two tables (ops reading a deployed stack, tests) never share one.
 _CONNECTION: ContextVar[TableConnection | None] = ContextVar("aftersales_table", default=None)
@@ -127,10 +139,13 @@ class TableItem(Model):
     gsi_merchant_sk = UnicodeAttribute(null=True)
     due_pk = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
+    sync_pk = UnicodeAttribute(null=True)
+    sync_at = UnicodeAttribute(null=True)
 
     buyer_index = BuyerIndex()
     merchant_index = MerchantIndex()
     due_index = DueIndex()
+    sync_index = SyncIndex()
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
@@ -379,3 +394,15 @@ class MerchantStatItem(TableItem, discriminator="merchant_stat"):
     refunds = NumberAttribute(default=0)
     disputes = NumberAttribute(default=0)
     escalations = NumberAttribute(default=0)
+
+
+class RunSyncItem(TableItem, discriminator="run_sync"):
+    """A claim change the workflow run must follow and has not yet been seen to (the reconciler's
+    work list, ``aftersales.reconciler``). Written in the claim change's transaction; deleted once
+    the run stores its next task token, or by the reconciler once claim and run agree."""
+
+    claim_id = UnicodeAttribute()
+    claim_version = NumberAttribute()  # the claim change that needs the run to move
+    status = UnicodeAttribute()  # the claim's status after that change
+    marked_at = UnicodeAttribute()
+    checks = NumberAttribute(default=0)  # reconciler passes that found the run not yet in step

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -34,6 +34,7 @@ from .mapping import (
     deadline_to_item,
     entry_to_item,
     order_to_item,
+    run_sync_item,
     waybill_to_item,
 )
 from .models import (
@@ -44,6 +45,7 @@ from .models import (
     OrderItem,
     ParcelTrackItem,
     PenaltyDayItem,
+    RunSyncItem,
     TableItem,
     TimelineItem,
     WaybillItem,
@@ -97,6 +99,7 @@ class ClaimWrite:
     deadlines: list[DeadlineItem] = field(default_factory=list)
     claim_ref: ClaimRefItem | None = None
     waybill: WaybillItem | None = None
+    run_sync: RunSyncItem | None = None  # the run must follow this change: the reconciler checks it
     order: OrderItem | None = None
 
 
@@ -250,7 +253,21 @@ class Repository:
                 claim_ref=claim_ref(claim) if change.changes_status or change.read_version is None else None,
                 waybill=waybill_to_item(change.waybill) if change.waybill else None,
                 order=order,
+                run_sync=self._run_sync(change),
             )
+        )
+
+    def _run_sync(self, change: Change) -> RunSyncItem | None:
+        """A new claim (its run is started next), a new status or a cleared task token: the run must
+        move, and until it is seen to, the claim is on the reconciler's list."""
+        if change.read_version is not None and not change.changes_status and not change.cleared_task_token:
+            return None
+        at = change.entry.at
+        return run_sync_item(
+            change.claim,
+            check_at=at + timedelta(seconds=self.settings.run_sync_grace_seconds),
+            marked_at=at,
+            shards=self.settings.due_shards,
         )
 
     @_on_own_table
@@ -276,6 +293,9 @@ class Repository:
                 if write.order is not None:
                     tx.update(write.order, actions=[OrderItem.imported_at.set(write.order.imported_at)])
                     operations.append("order")
+                if write.run_sync is not None:
+                    tx.save(write.run_sync)
+                    operations.append("run_sync")
                 if write.waybill is not None:
                     tx.save(
                         write.waybill,
@@ -308,11 +328,48 @@ class Repository:
             claim.task_token, claim.task_stage = token, stage
             try:
                 claim.save()
-                return True
             except Exception as exc:
                 if not _is_condition_failure(exc):
                     raise
+                continue
+            # The run waits at the claim's status with its token stored: in step with every change
+            # up to this version (a later change writes a newer mark, which this leaves alone).
+            self.clear_run_sync(claim_id, up_to_version=int(claim.version or 0))
+            return True
         raise Conflict("the claim kept changing while its task token was stored")
+
+    @_on_own_table
+    def clear_run_sync(self, claim_id: str, *, up_to_version: int) -> bool:
+        """Delete the claim's run mark if it was written by a change at or before ``up_to_version``.
+        Returns whether one was deleted."""
+        mark = RunSyncItem(claim_pk(claim_id), "RUNSYNC")
+        try:
+            mark.delete(condition=RunSyncItem.claim_version <= up_to_version)
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            return False
+        return True
+
+    @_on_own_table
+    def reschedule_run_sync(self, mark: RunSyncItem, check_at: datetime) -> bool:
+        """Check the claim's run again at ``check_at``, unless a newer change replaced the mark."""
+        try:
+            mark.update(
+                actions=[RunSyncItem.sync_at.set(iso(check_at)), RunSyncItem.checks.add(1)],
+                condition=RunSyncItem.claim_version == mark.claim_version,
+            )
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            return False
+        return True
+
+    @_on_own_table
+    def runs_to_check(self, shard: int, now: datetime, *, limit: int = 100) -> list[RunSyncItem]:
+        """Marks of one sync-index shard due for a check at ``now``, oldest first (the reconciler)."""
+        results = TableItem.sync_index.query(f"sync#{shard}", TableItem.sync_at <= iso(now), limit=limit)
+        return [item for item in results if isinstance(item, RunSyncItem)]
 
     @_on_own_table
     def record_penalty_day(self, claim: ClaimItem, accrual: PenaltyAccrual, kind: str, now: datetime) -> bool:
