@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT_ID = "123456789012"
-POLL_TIMEOUT = 15.0
+POLL_TIMEOUT = 30.0  # a loaded machine runs workflow threads slowly; only a failing wait uses it all
 T = TypeVar("T")
 
 
