@@ -29,8 +29,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from infra.local import tokens
-from infra.local.moto_env import LocalLambdaContext
-from infra.local.template import DEFAULT_ROUTE, LOCAL_ACCOUNT_ID, Route
+from infra.local.moto_env import LOCAL_ACCOUNT_ID, LocalLambdaContext
+from infra.local.template import DEFAULT_ROUTE, Route
 
 LOG = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from aftersales.process import reset_process_state
 from infra.local import carriers, tokens
 from infra.local.gateway import LocalGateway
 from infra.local.lambda_dispatch import Handler, InProcessLambdas, inprocess_lambdas
-from infra.local.moto_env import MOTO_CONFIG, LocalLambdaContext
+from infra.local.moto_env import LOCAL_ACCOUNT_ID, LOCAL_REGION, MOTO_CONFIG, LocalLambdaContext, function_arn
 from infra.local.moto_server import MotoServer
 from infra.local.stack_info import (
     DEFAULT_STACK_NAME,
@@ -63,8 +63,6 @@ from infra.local.stack_info import (
     write_instant,
 )
 from infra.local.template import (
-    LOCAL_ACCOUNT_ID,
-    LOCAL_REGION,
     STATE_MACHINE_TYPE,
     Intrinsics,
     SamApp,
@@ -346,7 +344,7 @@ class LocalStack:
                 name = self.physical.get(logical, logical)
                 context = LocalLambdaContext(
                     function_name=name,
-                    invoked_function_arn=f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{name}",
+                    invoked_function_arn=function_arn(name),
                     aws_request_id=str(uuid.uuid4()),
                     timeout_seconds=int(self._function_props(logical).get("Timeout") or 30),
                 )

@@ -162,7 +162,7 @@ class RemoteStack:
         return self.tick()
 
     def tick(self) -> list[TickResult]:
-        from infra.local.template import LOCAL_ACCOUNT_ID  # with samtranslator: only when ticking
+        from infra.local.moto_env import LOCAL_ACCOUNT_ID
 
         lam = boto3.client(
             "lambda",

@@ -23,6 +23,8 @@ from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 from samtranslator.yaml_helper import intrinsics_multi_constructor
 
+from infra.local.moto_env import LOCAL_ACCOUNT_ID, LOCAL_REGION, function_arn
+
 FUNCTION_TYPE = "AWS::Serverless::Function"
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
@@ -33,8 +35,6 @@ DEFAULT_IDENTITY_SOURCE = "$request.header.Authorization"
 # Event types the local stack wires itself (queues deliver, schedules tick, rules match).
 WIRED_EVENT_TYPES = frozenset({"SQS", "Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"})
 
-LOCAL_REGION = "us-east-1"
-LOCAL_ACCOUNT_ID = "123456789012"
 LOCAL_ARTIFACT_BUCKET = "aftersales-local-artifacts"
 
 
@@ -450,7 +450,7 @@ class Intrinsics:
         kind = (self.template["Resources"].get(target) or {}).get("Type")
         physical = self.ref(target, where)
         if kind == FUNCTION_TYPE and attribute == "Arn":
-            return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{physical}"
+            return function_arn(physical)
         if kind == STATE_MACHINE_TYPE and attribute == "Name":
             return str(physical).rsplit(":", 1)[-1]
         if attribute == "Arn" and str(physical).startswith("arn:"):
