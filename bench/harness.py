@@ -29,6 +29,7 @@ ENV = {
     "IDEMPOTENCY_TABLE_NAME": "aftersales-idempotency-bench",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "AfterSalesBench",
+    "POWERTOOLS_METRICS_DISABLED": "true",  # no EMF lines on the console
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 # Unset so that the service's own defaults apply (DUE_SHARDS: 16, as deployed) and nothing leaks in.

@@ -135,9 +135,29 @@ def _ratio(large: float, small: float) -> float | None:
     return round(large / small, 2) if small else None
 
 
-def run(sizes: tuple[int, int], due: int = 50) -> dict[str, Any]:
+FULL_SIZES = (1_000, 10_000)
+QUICK_SIZES = (200, 2_000)
+DUE = 50
+MAX_ITEMS_PER_DUE = 2  # issue 16's target
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    sizes, due = (QUICK_SIZES if quick else FULL_SIZES), DUE
+    print(f"sla_tick reads: tables of {sizes[0]:,} and {sizes[1]:,} claims, {due} due ...", flush=True)
     small, large = (_measure(size, due) for size in sizes)
+    per_deadline = max(r["items_read"] / r["due"] for r in (small, large))
     return {
+        "targets": [
+            {
+                "target": "sla_tick items read per due deadline",
+                "goal": f"<= {MAX_ITEMS_PER_DUE}",
+                "measured": f"{per_deadline:g}",
+                "pass": per_deadline <= MAX_ITEMS_PER_DUE,
+                "gap": ""
+                if per_deadline <= MAX_ITEMS_PER_DUE
+                else f"{per_deadline - MAX_ITEMS_PER_DUE:g} over: read the claim item only",
+            }
+        ],
         "sizes": list(sizes),
         "due": due,
         "runs": [small, large],
@@ -150,3 +170,54 @@ def run(sizes: tuple[int, int], due: int = 50) -> dict[str, Any]:
         },
         "scans": small["scans"] + large["scans"],
     }
+
+
+def render(sla: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    small, large = sla["runs"]
+    ratios = sla["ratios_large_to_small"]
+    lines += [
+        "## sla_tick reads vs table size",
+        "",
+        f"One `run_tick` over a table of N claims (each with its deadline item), {sla['due']} of them",
+        f"due; {small['due_shards']} due-index shards (the deployed default). DynamoDB calls counted with",
+        "botocore event hooks on the models' clients; items read = items returned (`Items`/`Item`). The",
+        "idle tick is the next minute's run, with nothing due.",
+        "",
+        "| claims in table | due | calls by operation | Scan | items read (by call) | tick wall s "
+        "| idle tick calls | idle tick wall s |",
+        "|---:|---:|---|---:|---|---:|---:|---:|",
+    ]
+    for run in sla["runs"]:
+        calls = ", ".join(f"{op} {n}" for op, n in run["calls"].items())
+        items = ", ".join(f"{op} {n}" for op, n in run["items_read_by_call"].items() if n)
+        lines.append(
+            f"| {run['open_claims']:,} | {run['due']} | {calls} | {run['scans']} | "
+            f"{run['items_read']} ({items}) | {run['tick_seconds']:.2f} | {run['idle_tick_calls']} | "
+            f"{run['idle_tick_seconds']:.2f} |"
+        )
+    lines += [
+        "",
+        f"| {large['open_claims']:,} / {small['open_claims']:,} claims | ratio |",
+        "|---|---:|",
+        f"| table size | {ratios['table_size']:.2f}× |",
+        f"| DynamoDB calls per tick | {ratios['calls']:.2f}× |",
+        f"| items read per tick | {ratios['items_read']:.2f}× |",
+        f"| Scan calls (both sizes) | {sla['scans']} |",
+        f"| tick wall time (moto) | {ratios['tick_wall_time']:.2f}× |",
+        f"| idle tick wall time (moto) | {ratios['idle_tick_wall_time']:.2f}× |",
+        "",
+        "Wall time by call, small → large (s): "
+        + "; ".join(
+            f"{op} {small['seconds_by_call'].get(op, 0):.2f} → {large['seconds_by_call'].get(op, 0):.2f}"
+            for op in large["seconds_by_call"]
+        )
+        + ".",
+        "",
+        "The reads per tick do not depend on the table: they follow the due deadlines. The wall time in",
+        "moto does grow with the table, because moto answers every Query (on the table and on the index)",
+        "by walking all the items of its in-memory table, whereas DynamoDB reads only the key range asked",
+        "for. The counts carry over to AWS; moto's wall time does not.",
+        "",
+    ]
+    return lines

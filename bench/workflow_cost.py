@@ -185,7 +185,8 @@ def _measure(wf: ClaimWorkflow, story: Story) -> dict[str, Any]:
     }
 
 
-def run() -> dict[str, Any]:
+def run(quick: bool = False) -> dict[str, Any]:
+    """Every story once (the quick run plays them all too: they are small)."""
     with environment(), aws(MOTO_CONFIG):
         import os
 
@@ -206,7 +207,49 @@ def run() -> dict[str, Any]:
             row["transitions"] * 1_000_000 / 1000 * PRICE_PER_1000_TRANSITIONS_USD, 2
         )
     return {
+        "targets": targets(rows),
         "baseline": BASELINE,
         "price_per_1000_transitions_usd": PRICE_PER_1000_TRANSITIONS_USD,
         "stories": rows,
     }
+
+
+MAX_HAPPY_RETURN_TRANSITIONS = 12  # issue 16's target for the happy-path return_refund
+
+
+def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    happy = next(r for r in rows if r["story"] == "return_refund")
+    over = happy["transitions"] - MAX_HAPPY_RETURN_TRANSITIONS
+    return [
+        {
+            "target": "happy-path return_refund transitions",
+            "goal": f"<= {MAX_HAPPY_RETURN_TRANSITIONS}",
+            "measured": str(happy["transitions"]),
+            "pass": over <= 0,
+            "gap": "" if over <= 0 else f"{over} over: fewer states between the waits",
+        }
+    ]
+
+
+def render(wf: dict[str, Any]) -> list[str]:
+    base = wf["baseline"]
+    lines = [
+        "## Workflow cost per claim (Step Functions Standard)",
+        "",
+        "The real ASL (`statemachine/claim.asl.json`) executed by moto, its Lambda tasks running the real",
+        "handlers in-process (`infra/local/workflow.py`). Transitions = `StateEntered` events in the",
+        "execution history (what Standard bills; waiting costs nothing; a retry would add one). Price:",
+        f"${wf['price_per_1000_transitions_usd']} per 1,000 transitions (list price, indicative; Lambda,",
+        "DynamoDB and the free tier are not included).",
+        "",
+        f"| story | transitions | × {base} | Lambda invocations | × {base} | Step Functions $ / 1M claims |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in wf["stories"]:
+        by_fn = ", ".join(f"{fn} {n}" for fn, n in row["lambda_by_function"].items())
+        lines.append(
+            f"| {row['title']} | {row['transitions']} | {row['ratio_vs_baseline']:.2f}× | "
+            f"{row['lambda_invocations']} ({by_fn}) | {row['lambda_ratio_vs_baseline']:.2f}× | "
+            f"${row['usd_per_million_claims']:,.0f} |"
+        )
+    return lines
