@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -71,6 +72,61 @@ class InvocationLogger(Logger):
             self.remove_keys(additional_keys)
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class DeferredTracer:
+    """Powertools' Tracer, built by the first traced invocation rather than when a handler is imported.
+
+    Building a ``Tracer`` imports the X-Ray SDK, and where tracing is on patches the libraries it
+    instruments; at import, every handler's cold start would pay for it (``bench/coldstart.py``).
+    Only botocore is patched: every AWS call the service makes, pynamodb's included, goes through it.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._tracer: Tracer | None = None
+
+    @property
+    def powertools_tracer(self) -> Tracer:
+        if self._tracer is None:
+            self._tracer = Tracer(**self._options)
+        return self._tracer
+
+    @overload
+    def capture_lambda_handler(self, lambda_handler: Handler) -> Handler: ...
+
+    @overload
+    def capture_lambda_handler(
+        self, *, capture_response: bool | None = None, capture_error: bool | None = None
+    ) -> Callable[[Handler], Handler]: ...
+
+    def capture_lambda_handler(
+        self,
+        lambda_handler: Handler | None = None,
+        *,
+        capture_response: bool | None = None,
+        capture_error: bool | None = None,
+    ) -> Handler | Callable[[Handler], Handler]:
+        """``Tracer.capture_lambda_handler``, applied to the handler on its first invocation."""
+
+        def decorate(handler: Handler) -> Handler:
+            traced: Callable[..., Any] | None = None
+
+            @functools.wraps(handler)
+            def invoke(event: Any, context: Any) -> Any:
+                nonlocal traced
+                if traced is None:
+                    traced = self.powertools_tracer.capture_lambda_handler(
+                        handler, capture_response=capture_response, capture_error=capture_error
+                    )
+                return traced(event, context)
+
+            return cast(Handler, invoke)
+
+        return decorate(lambda_handler) if lambda_handler is not None else decorate
+
+
 logger = InvocationLogger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = DeferredTracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)

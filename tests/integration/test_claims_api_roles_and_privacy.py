@@ -107,7 +107,7 @@ def test_no_handler_logs_or_traces_contact_data_or_the_token(
     from aftersales.observability import tracer
 
     provider = _Provider()
-    monkeypatch.setattr(tracer, "provider", provider)
+    monkeypatch.setattr(tracer.powertools_tracer, "provider", provider)
     capsys.readouterr()
     claim_id = _closed_rated_claim_with_contact_data_in_every_text(api)
     for viewer in (BUYER, MERCHANT, OPS):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built on first use, not at import
 
 
 class ShipmentOut(Open):

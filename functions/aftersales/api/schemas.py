@@ -24,12 +24,12 @@ Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
 
 
 def example(**body: Any) -> ConfigDict:
     """A strict model's config with one example body for the OpenAPI document."""
-    return ConfigDict(extra="forbid", json_schema_extra={"examples": [body]})
+    return ConfigDict(extra="forbid", defer_build=True, json_schema_extra={"examples": [body]})
 
 
 class SubmitClaim(Strict):

@@ -26,7 +26,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -121,6 +120,8 @@ def file_year(directory: Path) -> YearSource:
 
 def provisional_year(year: int) -> YearCalendar | None:
     """The statutory holiday dates of ``year`` from the ``holidays`` package, no make-up days."""
+    import holidays  # only years past chinese_calendar's reach here: not imported at start-up
+
     try:
         dates = holidays.country_holidays("CN", years=year)
     except Exception:  # an unsupported year or a missing package: the next layer decides

@@ -24,7 +24,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .calendar import CalendarLayer, YearCalendar
@@ -42,7 +41,7 @@ class CalendarFileError(DomainError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
 
 class HolidayPeriod(_Strict):
@@ -123,6 +122,8 @@ def validate_calendar_data(data: Any, *, expected_year: int | None = None) -> Ye
 
 def read_calendar_data(path: Path) -> Any:
     """A calendar file's content, YAML or JSON by its suffix."""
+    import yaml  # imported by the first read of a year file, if any, not at import
+
     text = path.read_text(encoding="utf-8")
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)

@@ -56,7 +56,7 @@ class BadPayload(DomainError):
 class ParcelEvent(BaseModel):
     """One thing that happened to one parcel, as the consumer receives it from the queue."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     carrier: CarrierCode
     waybill: Waybill

@@ -31,7 +31,7 @@ MAX_EVENTS = 100
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     waybill: Waybill
@@ -43,7 +43,7 @@ class _Event(BaseModel):
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     events: Annotated[list[_Event], Field(min_length=1, max_length=MAX_EVENTS)]
 

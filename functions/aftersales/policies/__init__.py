@@ -7,7 +7,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from aftersales.domain.errors import PolicyError
@@ -29,6 +28,8 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import yaml  # imported by the first read (once per process), not by every handler at import
+
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise PolicyError(f"{path.name}: a policy file must be a mapping")
