@@ -16,12 +16,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from . import OPENAPI_PATH
 from . import responses as bodies
 from .schemas import ID_MAX_LENGTH, ID_PATTERN
 
 TITLE = "After-sales claims API"
 VERSION = "1.0"
-OPENAPI_PATH = "/openapi.json"
 ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": ID_MAX_LENGTH, "pattern": ID_PATTERN}
 
 # Every error code by status (the table of aftersales.api.errors and docs/api.md).
