@@ -51,7 +51,7 @@ def value_size(value: Mapping[str, Any]) -> int:
     if kind == "S":
         return len(str(raw).encode("utf-8"))
     if kind == "N":
-        digits = str(Decimal(str(raw)).normalize()).lstrip("-").replace(".", "").lstrip("0") or "0"
+        digits = Decimal(str(raw)).normalize().as_tuple().digits  # significant digits only
         return math.ceil(len(digits) / 2) + 1
     if kind == "B":
         return len(raw)
