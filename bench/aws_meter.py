@@ -25,7 +25,9 @@ before the call, and the item after it just after: the benchmarks play one story
 from __future__ import annotations
 
 import contextvars
+import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -42,6 +44,7 @@ _CURRENT: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("be
 _PRIVATE = threading.local()  # set while the meter reads an item for itself
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+CLAIM_ID = re.compile(r"clm_[0-9a-f]{32}")
 KB, READ_UNIT = 1024, 4096
 
 
@@ -100,6 +103,7 @@ class Call:
     messages: int = 0  # SQS messages sent, EventBridge entries put
     failed: bool = False
     seconds: float = 0.0  # the round trip to the endpoint (moto, on loopback)
+    claim_ids: frozenset[str] = frozenset()  # the claims the request names (keys, ARNs, event details)
 
 
 @dataclass
@@ -199,7 +203,8 @@ class Meter:
         if not self.enabled or _CURRENT.get() is None or getattr(_PRIVATE, "on", False):
             return
         service = model.service_model.service_name
-        context["bench_call"] = Call(service, model.name)
+        named = frozenset(CLAIM_ID.findall(json.dumps(params, default=str)))
+        context["bench_call"] = Call(service, model.name, claim_ids=named)
         context["bench_params"] = params
         if service == "dynamodb":
             started = time.perf_counter()

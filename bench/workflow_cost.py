@@ -110,6 +110,24 @@ STORIES: tuple[Story, ...] = (
 # --------------------------------------------------------------------------- playing
 
 
+def _own(invocations: list[Invocation], claim_id: str) -> list[Invocation]:
+    """The story's share of the scheduled runs: a tick also handles other claims' deadlines that fall
+    due while the clock moves (earlier stories' claims). Their calls (those naming another claim) are
+    left out, and the run's time with them, in proportion."""
+    kept = []
+    for invocation in invocations:
+        if invocation.function not in SCHEDULED or not invocation.calls:
+            kept.append(invocation)
+            continue
+        calls = [c for c in invocation.calls if not c.claim_ids or claim_id in c.claim_ids]
+        share = Invocation(
+            invocation.function, invocation.seconds * len(calls) / len(invocation.calls), calls
+        )
+        share.metering_seconds = invocation.metering_seconds * len(calls) / len(invocation.calls)
+        kept.append(share)
+    return kept
+
+
 def _play(stack: MeteredStack, story: Story) -> dict[str, Any]:
     player = Player(stack)
     order_id = player.order(delivered=story.delivered)
@@ -129,7 +147,7 @@ def _play(stack: MeteredStack, story: Story) -> dict[str, Any]:
             player.later(timedelta(days=args[0]))
         player.settle(claim_id)
     claim = player.settle(claim_id)
-    invocations = stack.meter.take()
+    invocations = _own(stack.meter.take(), claim_id)
     if claim is None or (claim.status, claim.outcome) != ("closed", story.outcome):
         got = (claim.status, claim.outcome) if claim else None
         raise StoryFailed(f"story {story.key} ended as {got}, expected closed / {story.outcome}")
