@@ -68,7 +68,10 @@ CALLS: dict[str, set[Grant]] = {
         # Lambda sends an event the function kept failing on to its dead-letter queue with this role
         ("sqs:SendMessage", "OrderEventsDeadLetterQueue"),
     },
-    "ReviewFunction": _CLAIMS_READ | _CLAIM_WRITE,
+    "ReviewFunction": _CLAIMS_READ
+    | _CLAIM_WRITE
+    | _RESUME  # an automatic decision resumes its own step at once
+    | {("dynamodb:DeleteItem", "ClaimsTable")},  # waiting for the merchant clears the run mark
     "RefundFunction": _CLAIMS_READ | _CLAIM_WRITE | _STATS,
     "AwaitStageFunction": _CLAIMS_READ
     | _CLAIM_WRITE

@@ -66,14 +66,14 @@ def asl_states() -> set[str]:
 
 def test_ops_claim_shows_the_claim_its_timeline_and_its_run(stack: LocalStack, api: ApiClient) -> None:
     claim_id = submit(stack, api)
-    # The run reaches the merchant's decision on its own: wait until its history says so.
+    # The run's Review step leaves the claim to the merchant and waits there: its history says so.
     detail = wait_until(
         lambda: (
             (d := ops_json("claim", claim_id, *at_endpoint(stack)))["execution"]
-            and len(d["execution"]["states"]) >= 2
+            and "Review" in d["execution"]["states"]
             and d
         ),
-        what="the claim's run to pass its first states",
+        what="the claim's run to enter its review",
     )
 
     assert detail["claim"]["claim_id"] == claim_id

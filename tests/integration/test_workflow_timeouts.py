@@ -68,7 +68,7 @@ def test_a_lost_wake_up_is_repaired_when_the_wait_times_out(
 
     token = short_waits.waiting_at(claim_id, "awaiting_return_shipment")
     entered = short_waits.states_entered(claim_id)
-    assert entered[-4:] == ["AwaitMerchantDecision", "Resync", "NextStage", "AwaitReturnShipment"]
+    assert entered[-4:] == ["Review", "Resync", "NextStage", "AwaitReturnShipment"]
     assert claim_of(claim_id).task_token == token
 
 

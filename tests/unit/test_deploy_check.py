@@ -133,14 +133,14 @@ def test_the_asl_is_checked_against_the_step_functions_schema(current: Rehearsal
 
 def test_full_table_crud_fails_least_privilege(current: Rehearsal) -> None:
     def crud(sam: Sam) -> None:
-        _props(sam, "ReviewFunction")["Policies"] = [
+        _props(sam, "RefundFunction")["Policies"] = [
             {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ClaimsTable"}}}
         ]
 
     problems = check.check_permissions(_changed(current, crud))
-    assert "ReviewFunction: grants dynamodb:Scan on ClaimsTable, never called" in problems
-    assert "ReviewFunction: grants dynamodb:DeleteItem on ClaimsTable, never called" in problems
-    assert all(p.startswith("ReviewFunction: grants") for p in problems)
+    assert "RefundFunction: grants dynamodb:Scan on ClaimsTable, never called" in problems
+    assert "RefundFunction: grants dynamodb:DeleteItem on ClaimsTable, never called" in problems
+    assert all(p.startswith("RefundFunction: grants") for p in problems)
 
 
 def test_a_bucket_wide_write_and_a_missing_action_fail(current: Rehearsal) -> None:

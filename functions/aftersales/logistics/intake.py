@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import boto3
@@ -21,6 +20,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from aftersales.config import ConfigurationError
 from aftersales.observability import logger
+from aftersales.process import per_process
 from aftersales.service_errors import NotFound
 
 from . import adapter_for
@@ -41,9 +41,15 @@ class Accepted:
     events: list[ParcelEvent]
 
 
-@cache
+@per_process
 def _sqs(region: str | None) -> Any:
     return boto3.client("sqs", region_name=region)
+
+
+@per_process
+def _secrets() -> parameters.SSMProvider:
+    """The secrets' provider (its own client and cache), built once per process like every client."""
+    return parameters.SSMProvider()
 
 
 def _setting(name: str) -> str:
@@ -57,7 +63,7 @@ def carrier_secret(carrier: str) -> str:
     if not CARRIER_NAME.match(carrier):
         raise UnknownCarrier("no such carrier", details={"carrier": carrier[:32]})
     path = _setting("CARRIER_SECRETS_PATH").rstrip("/")
-    secrets = parameters.get_parameters(path, decrypt=True, max_age=SECRETS_MAX_AGE, recursive=False)
+    secrets = _secrets().get_multiple(path, decrypt=True, max_age=SECRETS_MAX_AGE, recursive=False)
     secret = secrets.get(carrier) if isinstance(secrets, Mapping) else None
     if not secret:
         raise UnknownCarrier("no such carrier", details={"carrier": carrier})
