@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from aftersales.api import openapi as api_description
-from aftersales.api import routes_buyer, routes_clock, routes_merchant, routes_messages, routes_ops
+from aftersales.api import (
+    routes_buyer,
+    routes_clock,
+    routes_merchant,
+    routes_messages,
+    routes_ops,
+    routes_policy,
+)
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import handle
 from aftersales.api.resolver import InvocationHttpResolver
@@ -18,6 +25,7 @@ app = InvocationHttpResolver(enable_validation=True)
 app.include_router(routes_buyer.router)
 app.include_router(routes_merchant.router)
 app.include_router(routes_ops.router)
+app.include_router(routes_policy.router)
 app.include_router(routes_messages.router)
 app.include_router(routes_clock.router)
 register_error_handlers(app)

@@ -320,3 +320,16 @@ class OrderDeliveredDetail(OrderIn):
     """The ``detail`` of an EventBridge ``order.delivered`` event: the order with its id."""
 
     order_id: Id
+
+
+class PolicySave(Strict):
+    """A save of a policy layer: the values to change (a partial policy, merged into the layer's
+    newest version; ``null`` removes a value so the layer below applies again) and why."""
+
+    model_config = example(
+        policy={"no_reason_return_days": 15, "deadlines": {"return_shipment": {"amount": 5}}},
+        note="longer no-reason window for the winter sale",
+    )
+
+    policy: Annotated[dict[str, Any], Field(min_length=1, max_length=64)]
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
