@@ -555,11 +555,14 @@ class Repository:
             else PolicyHeadItem.layer_version == number - 1
         )
         try:
-            with TransactWrite(connection=PolicyVersionItem._get_connection().connection) as tx:
+            with TransactWrite(
+                connection=PolicyVersionItem._get_connection().connection,
+                client_request_token=request_token(f"policy:{saved.ref.layer.key}", number),
+            ) as tx:
                 tx.save(version, condition=PolicyVersionItem.pk.does_not_exist())
                 tx.save(head, condition=head_before)
         except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
+            if exc.cause_response_code in ("TransactionCanceledException", _TOKEN_REUSED):
                 raise VersionConflict(f"{saved.ref.label}: {_cancellation_codes(exc)}") from exc
             raise
 
