@@ -158,9 +158,7 @@ def version(ref: LayerRef, *, repo: Repository | None = None) -> LayerVersion:
     if found is None and ref.version == 1:
         found = _seed(ref.layer, repo)
     if found is None:
-        raise NotFound(
-            "no such policy version", details={"layer": ref.layer.key, "version": ref.version}
-        )
+        raise NotFound("no such policy version", details={"layer": ref.layer.key, "version": ref.version})
     return _remember(repo, found)
 
 
@@ -207,7 +205,9 @@ def versions(layer: Layer, *, cursor: str | None, limit: int, repo: Repository |
     return repo.policy_versions(layer, cursor=cursor, limit=limit)
 
 
-def layer_list(kind: LayerKind | None, *, cursor: str | None, limit: int, repo: Repository | None = None) -> PolicyPage:
+def layer_list(
+    kind: LayerKind | None, *, cursor: str | None, limit: int, repo: Repository | None = None
+) -> PolicyPage:
     repo = repo or default_repository()
     if cursor is None and kind in (None, LayerKind.PLATFORM):
         head(PLATFORM, repo=repo)
@@ -251,7 +251,9 @@ def save(
         try:
             repo.save_policy_version(saved)
         except VersionConflict:
-            logger.info("policy save lost a race; applying it to the newer version", extra={"layer": layer.key})
+            logger.info(
+                "policy save lost a race; applying it to the newer version", extra={"layer": layer.key}
+            )
             continue
         _heads().clear()  # this process's new claims use the new version at once
         logger.info("policy layer saved", extra={"layer": layer.key, "version": number})
@@ -301,7 +303,7 @@ def _with_sources(layer: Layer, content: dict[str, Any], number: int, platform: 
     sourced = {}
     for kind, rule in deadlines.items():
         if isinstance(rule, Mapping) and "source" not in rule and kind in platform.deadlines:
-            base = platform.deadlines[kind].source  # type: ignore[index]
+            base = platform.deadlines[kind].source
             rule = {**rule, "source": f"{layer.key} policy v{number} (platform: {base})"}
         sourced[kind] = rule
     return {**content, "deadlines": sourced}

@@ -17,7 +17,7 @@ from aftersales.process import reset_process_state
 from aftersales.store import Repository, default_repository
 from aftersales.store.mapping import claim_to_item, item_to_claim
 
-from tests.integration.conftest import MERCHANT, OPS, OTHER_MERCHANT, START, Api, Answer, Clock, claim_body
+from tests.integration.conftest import MERCHANT, OPS, OTHER_MERCHANT, START, Answer, Api, Clock, claim_body
 
 pytestmark = pytest.mark.usefixtures("order")
 
@@ -26,8 +26,15 @@ M1 = Layer(LayerKind.MERCHANT, "m-1")
 _keys = itertools.count(1)
 
 
-def _save(api: Api, policy: dict[str, Any], *, as_: dict[str, Any] = MERCHANT, path: str = "/merchant/policy",
-          key: str | None = None, note: str = "") -> Answer:
+def _save(
+    api: Api,
+    policy: dict[str, Any],
+    *,
+    as_: dict[str, Any] = MERCHANT,
+    path: str = "/merchant/policy",
+    key: str | None = None,
+    note: str = "",
+) -> Answer:
     headers = {"Idempotency-Key": key or f"policy-{next(_keys):06d}"}
     return api.call("PUT", path, as_=as_, body={"policy": policy, "note": note}, headers=headers)
 
@@ -59,14 +66,17 @@ def test_a_longer_return_window_governs_only_claims_opened_after_it_through_sla_
     api: Api, clock: Clock
 ) -> None:
     before = _open(api)
-    saved = _save(api, {"deadlines": {"return_shipment": {"amount": 6}}}, note="six working days to ship back")
+    saved = _save(
+        api, {"deadlines": {"return_shipment": {"amount": 6}}}, note="six working days to ship back"
+    )
     assert saved.status == 200, saved.body
     assert (saved.body["layer"], saved.body["owner"], saved.body["version"]) == ("merchant", "m-1", 1)
     after = _open(api)
-    assert before["policy_layers"] == [
-        {"layer": "platform", "owner": None, "version": 1, "href": None}
+    assert before["policy_layers"] == [{"layer": "platform", "owner": None, "version": 1, "href": None}]
+    assert [(ref["layer"], ref["version"]) for ref in after["policy_layers"]] == [
+        ("platform", 1),
+        ("merchant", 1),
     ]
-    assert [(ref["layer"], ref["version"]) for ref in after["policy_layers"]] == [("platform", 1), ("merchant", 1)]
     assert after["policy_version"] == "platform@1+merchant-m-1@1"
 
     for claim in (before, after):
@@ -150,7 +160,10 @@ def test_concurrent_saves_of_one_layer_both_land_as_consecutive_versions(
     assert [(v["version"], v["saved_by"]) for v in page["versions"]] == [(2, "staff-1"), (1, "staff-2")]
     assert page["versions"][0]["sets"] == {"no_reason_return_days": 10, "quality_window_days": 30}
     effective = api.call("GET", "/merchant/policy", as_=MERCHANT).body
-    assert effective["policy"]["quality_window_days"] == 30 and effective["policy"]["no_reason_return_days"] == 10
+    assert (
+        effective["policy"]["quality_window_days"] == 30
+        and effective["policy"]["no_reason_return_days"] == 10
+    )
     assert effective["set_by"]["quality_window_days"]["version"] == 2
     assert effective["set_by"]["warranty.unit_months"]["layer"] == "platform"
 
@@ -260,9 +273,13 @@ def test_resolving_the_current_versions_at_submit_costs_one_read_cold_and_none_w
     reads: list[Any] = []
     real_heads, real_version = Repository.policy_heads, Repository.policy_version
     monkeypatch.setattr(
-        Repository, "policy_heads", lambda s, layers: reads.append([x.key for x in layers]) or real_heads(s, layers)
+        Repository,
+        "policy_heads",
+        lambda s, layers: reads.append([x.key for x in layers]) or real_heads(s, layers),
     )
-    monkeypatch.setattr(Repository, "policy_version", lambda s, r: reads.append(r.label) or real_version(s, r))
+    monkeypatch.setattr(
+        Repository, "policy_version", lambda s, r: reads.append(r.label) or real_version(s, r)
+    )
     first = _open(api)
     # one BatchGetItem for the claim's three layers, whose heads carry their content
     assert reads == [["platform", "category-apparel", "merchant-m-1"]]

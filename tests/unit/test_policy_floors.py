@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aftersales.domain.errors import DomainError
-from aftersales.domain.policy import DeadlineKind, Policy, merge, merge_patch
+from aftersales.domain.policy import PLATFORM, DeadlineKind, Policy, merge, merge_patch
 from aftersales.domain.policy_floors import (
     DEADLINE_FIELDS,
     FIELD_RULES,
@@ -19,7 +19,6 @@ from aftersales.domain.policy_floors import (
     without,
 )
 from aftersales.policies import default_policy, seed_content, validated
-from aftersales.domain.policy import PLATFORM
 
 PLATFORM_DATA = seed_content(PLATFORM)[0]  # type: ignore[index]
 BASE = default_policy()
@@ -45,8 +44,14 @@ CASES: dict[str, list[tuple[dict[str, Any], bool]]] = {
         ({"special_categories": ["large_appliance", "customised", "phones"]}, False),
     ],
     "max_claims_per_line": [({"max_claims_per_line": 6}, True), ({"max_claims_per_line": 4}, False)],
-    "warranty.unit_months": [({"warranty": {"unit_months": 24}}, True), ({"warranty": {"unit_months": 11}}, False)],
-    "warranty.part_months": [({"warranty": {"part_months": 6}}, True), ({"warranty": {"part_months": 2}}, False)],
+    "warranty.unit_months": [
+        ({"warranty": {"unit_months": 24}}, True),
+        ({"warranty": {"unit_months": 11}}, False),
+    ],
+    "warranty.part_months": [
+        ({"warranty": {"part_months": 6}}, True),
+        ({"warranty": {"part_months": 2}}, False),
+    ],
     "warranty.consumable_months": [
         ({"warranty": {"consumable_months": 3}}, True),
         ({"warranty": {"consumable_months": 1}}, False),
@@ -59,10 +64,19 @@ CASES: dict[str, list[tuple[dict[str, Any], bool]]] = {
         ({"penalty": {"cap_basis_points": 20_000}}, True),
         ({"penalty": {"cap_basis_points": 5_000}}, False),
     ],
-    "auto_approve_below_fen": [({"auto_approve_below_fen": 10_000}, True), ({"auto_approve_below_fen": 0}, True)],
-    "auto_approve_reasons": [({"auto_approve_reasons": ["wrong_item"]}, True), ({"auto_approve_reasons": []}, True)],
+    "auto_approve_below_fen": [
+        ({"auto_approve_below_fen": 10_000}, True),
+        ({"auto_approve_below_fen": 0}, True),
+    ],
+    "auto_approve_reasons": [
+        ({"auto_approve_reasons": ["wrong_item"]}, True),
+        ({"auto_approve_reasons": []}, True),
+    ],
     # no cap on the platform: a merchant's policy may set one (POLICY §3)
-    "max_return_shipping_fen": [({"max_return_shipping_fen": 2000}, True), ({"max_return_shipping_fen": None}, True)],
+    "max_return_shipping_fen": [
+        ({"max_return_shipping_fen": 2000}, True),
+        ({"max_return_shipping_fen": None}, True),
+    ],
     "return_shipping_receipt_above_fen": [({"return_shipping_receipt_above_fen": 2000}, True)],
     "declined_quote_ship_back_payer": [
         ({"declined_quote_ship_back_payer": "merchant"}, True),
@@ -125,7 +139,13 @@ MERCHANT_OWES = [
     "repair_completion",
     "return_to_buyer",
 ]
-PLATFORM_OWES = ["first_response", "classify_dispute", "complaint_opinion", "mediation_plan", "follow_up_visit"]
+PLATFORM_OWES = [
+    "first_response",
+    "classify_dispute",
+    "complaint_opinion",
+    "mediation_plan",
+    "follow_up_visit",
+]
 
 
 def test_every_deadline_has_a_direction() -> None:
@@ -151,7 +171,11 @@ def test_the_merchant_may_promise_to_be_faster_never_slower(kind: str) -> None:
     amount = BASE.deadlines[DeadlineKind(kind)].amount
     assert _check({"deadlines": {kind: {"amount": 1, "source": "we answer within a day"}}}) == []
     [longer] = _check({"deadlines": {kind: {"amount": amount + 1}}})
-    assert (longer["field"], longer["rule"], longer["floor"]) == (f"deadlines.{kind}.amount", "at_most", amount)
+    assert (longer["field"], longer["rule"], longer["floor"]) == (
+        f"deadlines.{kind}.amount",
+        "at_most",
+        amount,
+    )
 
 
 @pytest.mark.parametrize("kind", PLATFORM_OWES)
@@ -165,8 +189,14 @@ def test_a_deadline_the_platforms_agents_owe_is_the_platforms(kind: str) -> None
 )
 def test_of_a_deadline_only_its_length_may_change(field: str) -> None:
     assert field not in DEADLINE_FIELDS
-    value = {"unit": "days", "owner": "buyer", "on_expiry": "escalate", "penalty": False,
-             "act_after_overdue_days": 0, "urgent_types": []}[field]
+    value = {
+        "unit": "days",
+        "owner": "buyer",
+        "on_expiry": "escalate",
+        "penalty": False,
+        "act_after_overdue_days": 0,
+        "urgent_types": [],
+    }[field]
     [refused] = _check({"deadlines": {"inspection": {field: value}}})
     assert (refused["field"], refused["code"]) == (f"deadlines.inspection.{field}", "platform_only")
 
@@ -197,8 +227,12 @@ def test_check_layer_names_every_violation_and_the_first_one_codes_the_error() -
 
 def test_a_stored_layer_gives_way_where_a_later_platform_floor_refuses_it() -> None:
     layer = {"no_reason_return_days": 8, "deadlines": {"refund": {"amount": 3, "source": "fast"}}}
-    assert without(layer, ["no_reason_return_days"]) == {"deadlines": {"refund": {"amount": 3, "source": "fast"}}}
-    assert without(layer, ["deadlines.refund.amount", "deadlines.refund.source"]) == {"no_reason_return_days": 8}
+    assert without(layer, ["no_reason_return_days"]) == {
+        "deadlines": {"refund": {"amount": 3, "source": "fast"}}
+    }
+    assert without(layer, ["deadlines.refund.amount", "deadlines.refund.source"]) == {
+        "no_reason_return_days": 8
+    }
     assert layer["deadlines"]["refund"]["amount"] == 3  # the stored layer is left as it was
 
 

@@ -13,8 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from aftersales import clock, policy_layers
 from aftersales.domain.claim import Actor
-from aftersales.domain.policy import PLATFORM, Layer, LayerKind, LayerRef
 from aftersales.domain.model import Role
+from aftersales.domain.policy import PLATFORM, Layer, LayerKind, LayerRef
 
 from .idempotency import once_per_key
 from .routes_common import require_role
@@ -48,9 +48,7 @@ def _effective(layer: Layer, actor: Actor, category: str | None = None) -> dict[
 
 def _save(layer: Layer, body: PolicySave, key: str, actor: Actor) -> dict[str, Any]:
     def save() -> dict[str, Any]:
-        saved = policy_layers.save(
-            layer, body.policy, saved_by=actor.id, now=clock.now(), note=body.note
-        )
+        saved = policy_layers.save(layer, body.policy, saved_by=actor.id, now=clock.now(), note=body.note)
         return layer_version_view(saved, actor)
 
     return once_per_key(
@@ -173,7 +171,9 @@ def save_any_merchant_policy(
 
 
 @router.get("/ops/policy/merchants/<merchant_id>/versions")
-def any_merchant_policy_versions(merchant_id: str, cursor: Cursor = None, limit: Limit = 20) -> dict[str, Any]:
+def any_merchant_policy_versions(
+    merchant_id: str, cursor: Cursor = None, limit: Limit = 20
+) -> dict[str, Any]:
     actor = require_role(router, Role.OPS)
     return _versions(_merchant_of(merchant_id), actor, cursor, limit)
 

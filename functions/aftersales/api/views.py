@@ -23,10 +23,10 @@ from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
 from aftersales.domain.parcels import TrackEntry
 from aftersales.domain.policy import LayerKind, LayerRef, LayerVersion
+from aftersales.pii import mask_address, mask_phone, mask_strings, mask_text
 from aftersales.policies import legacy_layers
 from aftersales.policy_layers import Resolved
 from aftersales.store import PolicyPage
-from aftersales.pii import mask_address, mask_phone, mask_strings, mask_text
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
 MERCHANT_SHIPS_TO_BUYER = frozenset(
@@ -97,7 +97,8 @@ def claim_view(claim: Claim, viewer: Actor) -> dict[str, Any]:
         "rating": _text(dict(claim.rating), viewer, claim) if claim.rating is not None else None,
         "policy_version": claim.policy_version,
         "policy_layers": layer_refs_view(
-            claim.policy_layers or legacy_layers(claim.policy_version, claim.merchant_id, claim.category), viewer
+            claim.policy_layers or legacy_layers(claim.policy_version, claim.merchant_id, claim.category),
+            viewer,
         ),
         "version": claim.version,
         "created_at": iso(claim.created_at),
@@ -238,7 +239,11 @@ def policy_href(ref: LayerRef, viewer: Actor) -> str | None:
             LayerKind.MERCHANT: f"/ops/policy/merchants/{layer.owner}",
         }
         return f"{paths[layer.kind]}/versions/{number}"
-    if viewer.role is Role.MERCHANT and layer.kind is LayerKind.MERCHANT and layer.owner == viewer.merchant_id:
+    if (
+        viewer.role is Role.MERCHANT
+        and layer.kind is LayerKind.MERCHANT
+        and layer.owner == viewer.merchant_id
+    ):
         return f"/merchant/policy/versions/{number}"
     return None
 

@@ -218,7 +218,8 @@ def merge_patch(content: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[st
         if value is None:
             merged.pop(key, None)
         elif isinstance(value, Mapping):
-            inner = merge_patch(merged.get(key) if isinstance(merged.get(key), Mapping) else {}, value)
+            below = merged.get(key)
+            inner = merge_patch(below if isinstance(below, Mapping) else {}, value)
             if inner:
                 merged[key] = inner
             else:

@@ -37,7 +37,9 @@ class FieldRule:
 
 
 FIELD_RULES: dict[str, FieldRule] = {
-    "no_reason_return_days": FieldRule(Direction.AT_LEAST, "7-day no-reason return is a floor (001 §二.1; 002 §2.1)"),
+    "no_reason_return_days": FieldRule(
+        Direction.AT_LEAST, "7-day no-reason return is a floor (001 §二.1; 002 §2.1)"
+    ),
     "no_reason_excluded_categories": FieldRule(
         Direction.FEWER, "only categories the platform excludes may be excluded (001 §三(续)(2); 002 §5.1.1)"
     ),
@@ -45,19 +47,25 @@ FIELD_RULES: dict[str, FieldRule] = {
     "special_categories": FieldRule(
         Direction.FEWER, "a special category moves costs the merchant owes to negotiation (002 §6.3)"
     ),
-    "max_claims_per_line": FieldRule(Direction.AT_LEAST, "a lower cap would refuse claims the platform allows"),
+    "max_claims_per_line": FieldRule(
+        Direction.AT_LEAST, "a lower cap would refuse claims the platform allows"
+    ),
     "warranty.unit_months": FieldRule(Direction.AT_LEAST, "statutory warranty is a floor (001 §二.2)"),
     "warranty.part_months": FieldRule(Direction.AT_LEAST, "statutory warranty is a floor (001 §二.2)"),
     "warranty.consumable_months": FieldRule(Direction.AT_LEAST, "statutory warranty is a floor (001 §二.2)"),
     "penalty.rate_basis_points_per_day": FieldRule(Direction.AT_LEAST, "0.5 % a day is a floor (002 §5.3.1)"),
     "penalty.cap_basis_points": FieldRule(Direction.AT_LEAST, "a lower cap would owe the buyer less"),
-    "auto_approve_below_fen": FieldRule(Direction.AT_LEAST, "a merchant may approve more claims on amount alone"),
+    "auto_approve_below_fen": FieldRule(
+        Direction.AT_LEAST, "a merchant may approve more claims on amount alone"
+    ),
     "auto_approve_reasons": FieldRule(Direction.MORE, "a merchant may approve more reasons automatically"),
     "max_return_shipping_fen": FieldRule(
-        Direction.CAP, "a merchant's policy may cap refunded return shipping (POLICY §3), never below the platform's cap"
+        Direction.CAP,
+        "a merchant's policy may cap refunded return shipping (POLICY §3), never below the platform's cap",
     ),
     "return_shipping_receipt_above_fen": FieldRule(
-        Direction.CAP, "a merchant's policy may ask for the receipt (POLICY §3), never below the platform's threshold"
+        Direction.CAP,
+        "a merchant's policy may ask for the receipt (POLICY §3), never below the platform's threshold",
     ),
     "declined_quote_ship_back_payer": FieldRule(
         Direction.PAYER, "the merchant may pay the ship-back of a declined quote, never put it on the buyer"
@@ -163,12 +171,12 @@ def violations(platform: Policy, layered: Policy, layer: Mapping[str, Any]) -> l
     for path in leaf_paths(layer):
         rule = rule_for(path, platform)
         if rule.direction is Direction.PLATFORM_ONLY:
-            found.append(Violation(path, "platform_only", rule.direction, None, _asked(layer, path), rule.why))
+            found.append(
+                Violation(path, "platform_only", rule.direction, None, _asked(layer, path), rule.why)
+            )
             continue
-        if path.endswith(".urgent_amount"):
-            floor = _urgent_floor(platform, path)
-        else:
-            floor = _value(platform, path)
+        urgent = path.endswith(".urgent_amount")
+        floor = _urgent_floor(platform, path) if urgent else _value(platform, path)
         asked = _value(layered, path)
         if not _holds(rule.direction, floor, asked):
             found.append(
@@ -198,7 +206,9 @@ def check_layer(platform: Policy, layered: Policy, layer: Mapping[str, Any]) -> 
 
 def without(layer: Mapping[str, Any], paths: Iterator[str] | list[str]) -> dict[str, Any]:
     """``layer`` without the values at ``paths`` (a stored layer a later platform floor overrules)."""
-    result: dict[str, Any] = {key: (dict(value) if isinstance(value, Mapping) else value) for key, value in layer.items()}
+    result: dict[str, Any] = {
+        key: (dict(value) if isinstance(value, Mapping) else value) for key, value in layer.items()
+    }
     for path in paths:
         *parents, last = path.split(".")
         node: Any = result

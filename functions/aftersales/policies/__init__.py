@@ -47,7 +47,11 @@ def validated(data: Mapping[str, Any]) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         errors = [
-            {"loc": [str(part) for part in item.get("loc", ())], "type": item.get("type"), "msg": item.get("msg")}
+            {
+                "loc": [str(part) for part in item.get("loc", ())],
+                "type": item.get("type"),
+                "msg": item.get("msg"),
+            }
             for item in exc.errors()
         ]
         raise PolicyError(

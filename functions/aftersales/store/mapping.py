@@ -29,6 +29,7 @@ from aftersales.domain.parcels import Leg, ParcelStatus, TrackEntry
 from aftersales.domain.policy import DeadlineKind, Layer, LayerKind, LayerRef, LayerVersion, OnExpiry
 
 from .models import (
+    POLICY_HEADS_PK,
     ClaimItem,
     ClaimRefItem,
     DeadlineItem,
@@ -46,7 +47,6 @@ from .models import (
     claim_pk,
     order_pk,
     policy_pk,
-    POLICY_HEADS_PK,
     waybill_pk,
 )
 
@@ -285,7 +285,7 @@ def _map_to_layer_ref(ref: LayerRefMap) -> LayerRef:
 
 
 def _layer_ref_to_map(ref: LayerRef) -> LayerRefMap:
-    return LayerRefMap(kind=ref.layer.kind.value, owner=ref.layer.owner, version=ref.version)
+    return LayerRefMap(kind=ref.layer.kind.value, owner=ref.layer.owner, version=ref.version)  # type: ignore[no-untyped-call]
 
 
 def layer_version_items(saved: LayerVersion) -> tuple[PolicyVersionItem, PolicyHeadItem]:

@@ -14,7 +14,7 @@ Keys:
   parcel track     CLAIM#<id>               PARCEL#<event at>#<event key>
   merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
   run check        CLAIM#<id>               RUNSYNC            (only while the run is not confirmed in step)
-  policy version   POLICY#<layer key>       V#<version:06d>    (immutable; layer key: platform, category-x, merchant-y)
+  policy version   POLICY#<layer key>       V#<version:06d>    (immutable; Layer.key: platform, merchant-m1)
   policy head      POLICY#HEADS             <layer key>        (a copy of the layer's newest version)
 GSIs:
   buyer-index      gsi_buyer_pk = BUYER#<id>        created_at                  (claims)

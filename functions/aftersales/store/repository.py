@@ -42,6 +42,7 @@ from .mapping import (
     waybill_to_item,
 )
 from .models import (
+    POLICY_HEADS_PK,
     ClaimItem,
     ClaimRefItem,
     DeadlineItem,
@@ -59,7 +60,6 @@ from .models import (
     claim_pk,
     order_pk,
     policy_pk,
-    POLICY_HEADS_PK,
     table_connection,
     waybill_pk,
 )
@@ -515,7 +515,6 @@ class Repository:
             return item
         return None
 
-
     # ----------------------------------------------------------------- policy layers
 
     @_on_own_table
@@ -550,9 +549,7 @@ class Repository:
         version, head = layer_version_items(saved)
         number = saved.ref.version
         head_before = (
-            PolicyHeadItem.pk.does_not_exist()
-            if number == 1
-            else PolicyHeadItem.layer_version == number - 1
+            PolicyHeadItem.pk.does_not_exist() if number == 1 else PolicyHeadItem.layer_version == number - 1
         )
         try:
             with TransactWrite(
