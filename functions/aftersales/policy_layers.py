@@ -41,7 +41,9 @@ from aftersales.process import per_process
 from aftersales.service_errors import Conflict, NotFound
 from aftersales.store import PolicyPage, Repository, VersionConflict, default_repository
 
-SAVE_ATTEMPTS = 4
+# Each lost race means another save of the layer landed, so a save fails only when this many others
+# land while it is being made (decision 0046).
+SAVE_ATTEMPTS = 10
 SEED_AUTHOR = "seed"
 
 
