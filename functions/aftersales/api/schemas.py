@@ -327,7 +327,7 @@ class PolicySave(Strict):
     newest version; ``null`` removes a value so the layer below applies again) and why."""
 
     model_config = example(
-        policy={"no_reason_return_days": 15, "deadlines": {"return_shipment": {"amount": 5}}},
+        policy={"no_reason_return_days": 15},
         note="longer no-reason window for the winter sale",
     )
 
