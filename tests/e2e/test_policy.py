@@ -17,17 +17,24 @@ from infra.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
-# Eight saves at once, each of another value: none may be lost.
-PATCHES: list[dict[str, Any]] = [
-    {"no_reason_return_days": 10},
-    {"quality_window_days": 20},
-    {"max_claims_per_line": 6},
-    {"warranty": {"unit_months": 18}},
-    {"penalty": {"rate_basis_points_per_day": 60}},
-    {"auto_approve_below_fen": 1000},
-    {"return_address": "杭州市余杭区 仓库 7 号"},
-    {"deadlines": {"return_shipment": {"amount": 5}}},
-]
+
+def _patches(platform: dict[str, Any]) -> list[dict[str, Any]]:
+    """Eight saves, each of another value, all more generous than the platform layer as it is now
+    (other tests of the stack may have saved it): none may be lost."""
+    return [
+        {"no_reason_return_days": platform["no_reason_return_days"] + 3},
+        {"quality_window_days": platform["quality_window_days"] + 5},
+        {"max_claims_per_line": platform["max_claims_per_line"] + 1},
+        {"warranty": {"unit_months": platform["warranty"]["unit_months"] + 6}},
+        {"penalty": {"rate_basis_points_per_day": platform["penalty"]["rate_basis_points_per_day"] + 10}},
+        {"auto_approve_below_fen": platform["auto_approve_below_fen"] + 1000},
+        {"return_address": "杭州市余杭区 仓库 7 号"},
+        {
+            "deadlines": {
+                "return_shipment": {"amount": platform["deadlines"]["return_shipment"]["amount"] + 2}
+            }
+        },
+    ]
 
 
 def _save(api: ApiClient, who: tuple[str, str, str | None], patch: dict[str, Any], n: int) -> Reply:
@@ -50,15 +57,17 @@ def _sets(patch: dict[str, Any], sets: dict[str, Any]) -> bool:
 def test_concurrent_saves_all_land_and_a_new_claim_gets_them(stack: LocalStack, api: ApiClient) -> None:
     merchant_id = f"m-pol-{uuid.uuid4().hex[:8]}"
     staff = ("merchant", "staff-pol", merchant_id)
-    with ThreadPoolExecutor(len(PATCHES)) as pool:
-        replies = list(pool.map(lambda n: _save(api, staff, PATCHES[n], n), range(len(PATCHES))))
-    assert [r.status for r in replies] == [200] * len(PATCHES), [r.body for r in replies]
-    assert sorted(r.body["version"] for r in replies) == list(range(1, len(PATCHES) + 1))
+    platform = api.call("GET", "/ops/policy/platform", who=OPS).body["policy"]
+    patches = _patches(platform)
+    with ThreadPoolExecutor(len(patches)) as pool:
+        replies = list(pool.map(lambda n: _save(api, staff, patches[n], n), range(len(patches))))
+    assert [r.status for r in replies] == [200] * len(patches), [r.body for r in replies]
+    assert sorted(r.body["version"] for r in replies) == list(range(1, len(patches) + 1))
 
     page = api.call("GET", "/merchant/policy/versions?limit=100", who=staff).body
     newest = page["versions"][0]
-    assert newest["version"] == len(PATCHES)
-    assert all(_sets(patch, newest["sets"]) for patch in PATCHES), newest["sets"]  # nothing lost
+    assert newest["version"] == len(patches)
+    assert all(_sets(patch, newest["sets"]) for patch in patches), newest["sets"]  # nothing lost
     assert api.call("GET", "/merchant/policy/versions/1", who=staff).status == 200
 
     order_id = f"ord-{uuid.uuid4().hex[:8]}"
@@ -75,19 +84,20 @@ def test_concurrent_saves_all_land_and_a_new_claim_gets_them(stack: LocalStack, 
     assert claim.status == 201, claim.body
     merchant_ref = claim.body["policy_layers"][-1]
     assert (merchant_ref["layer"], merchant_ref["owner"]) == ("merchant", merchant_id)
-    assert merchant_ref["version"] == len(PATCHES)
+    assert merchant_ref["version"] == len(patches)
     as_merchant = api.call("GET", f"/claims/{claim.body['claim_id']}", who=staff).body["claim"]
-    assert as_merchant["policy_layers"][-1]["href"] == f"/merchant/policy/versions/{len(PATCHES)}"
+    assert as_merchant["policy_layers"][-1]["href"] == f"/merchant/policy/versions/{len(patches)}"
 
-    below = _save(api, staff, {"no_reason_return_days": 6}, 99)
-    assert below.status == 422 and below.body["details"]["violations"][0]["floor"] == 7
+    floor = platform["no_reason_return_days"]
+    below = _save(api, staff, {"no_reason_return_days": floor - 1}, 99)
+    assert below.status == 422 and below.body["details"]["violations"][0]["floor"] == floor
 
     runner = CliRunner()
     here = ["--state-dir", str(stack.state_dir)]
     listed = runner.invoke(app, ["ops", "policy", "--json", *here], env={"COLUMNS": "200"})
     assert listed.exit_code == 0, listed.output
     labels = [row["label"] for row in json.loads(listed.stdout)["layers"]]
-    assert f"merchant-{merchant_id}@{len(PATCHES)}" in labels and any(
+    assert f"merchant-{merchant_id}@{len(patches)}" in labels and any(
         x.startswith("platform@") for x in labels
     )
     versions = runner.invoke(
@@ -98,7 +108,7 @@ def test_concurrent_saves_all_land_and_a_new_claim_gets_them(stack: LocalStack, 
     effective = runner.invoke(app, ["ops", "policy", "--merchant", merchant_id, "--json", *here])
     assert effective.exit_code == 0, effective.output
     shown = json.loads(effective.stdout)["effective"]
-    assert shown["policy"]["no_reason_return_days"] == 10
+    assert shown["policy"]["no_reason_return_days"] == floor + 3
     assert shown["set_by"]["no_reason_return_days"]["owner"] == merchant_id
     bad = runner.invoke(app, ["ops", "policy", "--layer", "shop:x", *here])
     assert bad.exit_code == 2
