@@ -19,6 +19,8 @@ from aftersales.domain.policy_floors import (
     without,
 )
 from aftersales.policies import default_policy, seed_content, validated
+from hypothesis import given
+from hypothesis import strategies as st
 
 PLATFORM_DATA = seed_content(PLATFORM)[0]  # type: ignore[index]
 BASE = default_policy()
@@ -209,7 +211,9 @@ def test_whatever_is_not_listed_is_the_platforms_alone(field: str) -> None:
 def test_every_field_of_the_policy_is_either_listed_or_refused() -> None:
     listed = {path.split(".")[0] for path in FIELD_RULES} | {"deadlines"}
     refused = set(Policy.model_fields) - listed
-    assert refused == {"version", "auto_review_not_received"}  # documented in docs/policy.md
+    assert {"version", "auto_review_not_received"} <= refused  # documented in docs/policy.md
+    # a section added later (e.g. the platform's badge thresholds) is refused until it is listed
+    assert all(rule_for(field, BASE).direction is Direction.PLATFORM_ONLY for field in refused)
 
 
 def test_check_layer_names_every_violation_and_the_first_one_codes_the_error() -> None:
@@ -246,3 +250,39 @@ def test_a_save_is_a_merge_patch_of_the_layer() -> None:
         "source": "s",
     }
     assert content["deadlines"]["refund"]["amount"] == 3
+
+
+_NUMBERS = {
+    "no_reason_return_days": BASE.no_reason_return_days,
+    "quality_window_days": BASE.quality_window_days,
+    "max_claims_per_line": BASE.max_claims_per_line,
+    "warranty.unit_months": BASE.warranty.unit_months,
+    "penalty.rate_basis_points_per_day": BASE.penalty.rate_basis_points_per_day,
+    **{
+        f"deadlines.{kind}.amount": BASE.deadlines[DeadlineKind(kind)].amount
+        for kind in BUYER_OWES + MERCHANT_OWES
+    },
+}
+
+
+def _nested(path: str, value: int) -> dict[str, Any]:
+    *parents, last = path.split(".")
+    node: dict[str, Any] = {last: value}
+    for part in reversed(parents):
+        node = {part: node}
+    return node
+
+
+@given(st.dictionaries(st.sampled_from(sorted(_NUMBERS)), st.integers(min_value=1, max_value=60), min_size=1))
+def test_numbers_are_refused_exactly_when_less_generous_than_the_platform(asked: dict[str, int]) -> None:
+    layer: dict[str, Any] = {}
+    for path, value in asked.items():
+        layer = merge(layer, _nested(path, value))
+    # the reference: a merchant-owed deadline may only shrink, everything else only grow
+    merchant_owes = {f"deadlines.{kind}.amount" for kind in MERCHANT_OWES}
+    expected = {
+        path
+        for path, value in asked.items()
+        if (value > _NUMBERS[path] if path in merchant_owes else value < _NUMBERS[path])
+    }
+    assert {v["field"] for v in _check(layer)} == expected
