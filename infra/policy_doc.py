@@ -275,7 +275,8 @@ def floors_table(policy: Policy) -> str:
         deadline = policy.deadline(kind)
         rule = deadline_direction(deadline)
         amount = f"{deadline.amount} {_UNITS[deadline.unit]}"
-        rows.append(f"| `deadlines.{kind.value}.amount` | {_DIRECTIONS[rule.direction]} | {amount} | {rule.why} |")
+        path = f"deadlines.{kind.value}.amount"
+        rows.append(f"| `{path}` | {_DIRECTIONS[rule.direction]} | {amount} | {rule.why} |")
     rows.append(
         "| `deadlines.*.unit`, `owner`, `on_expiry`, `penalty`, … | refused (`platform_only`) | | "
         "a layer changes a deadline's length only, in the platform's unit |"
