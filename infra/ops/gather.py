@@ -184,7 +184,8 @@ def gather_policy(
                 else None
             )
             return {"merchant_id": merchant, "category": category, "effective": effective}
-        versions, cursor = [], None
+        versions: list[Any] = []
+        cursor: str | None = None
         while len(versions) < limit:
             page = (
                 repo.policy_versions(_layer_of(layer), cursor=cursor, limit=limit)
