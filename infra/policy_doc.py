@@ -19,6 +19,7 @@ from aftersales.domain.deadlines import deadlines_for
 from aftersales.domain.eligibility import REASON_CODES
 from aftersales.domain.model import ClaimType, Outcome, Status
 from aftersales.domain.policy import DeadlineKind, DurationUnit, Policy
+from aftersales.domain.policy_floors import FIELD_RULES, Direction, deadline_direction
 from aftersales.domain.transitions import TRANSITIONS, allowed_actions, initial_status, transition
 from aftersales.policies import DEFAULT_POLICY_FILE, default_policy
 
@@ -243,6 +244,50 @@ def unsourced_numbers(policy_text: str, doc_text: str) -> list[str]:
     return problems
 
 
+_DIRECTIONS = {
+    Direction.AT_LEAST: "at least the platform's",
+    Direction.AT_MOST: "at most the platform's",
+    Direction.FEWER: "only entries the platform lists (fewer or none)",
+    Direction.MORE: "every entry the platform lists (more allowed)",
+    Direction.CAP: "any where the platform sets none; else none or at least the platform's",
+    Direction.PAYER: "`buyer` → `negotiated` → `merchant`: never further left than the platform",
+    Direction.OWN: "free: the layer's own",
+    Direction.PLATFORM_ONLY: "refused (`platform_only`)",
+}
+
+
+def _floor_value(policy: Policy, path: str) -> str:
+    value: object = policy
+    for part in path.split("."):
+        value = getattr(value, part)
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(str(v) for v in value)) or "(none)"
+    return "none" if value is None else str(value)
+
+
+def floors_table(policy: Policy) -> str:
+    """What a category or merchant layer may set, in which direction, against the seed's values."""
+    rows = ["| field | a layer may set | platform seed | why |", "|---|---|---|---|"]
+    for path, rule in FIELD_RULES.items():
+        floor = _floor_value(policy, path) if rule.direction is not Direction.OWN else ""
+        rows.append(f"| `{path}` | {_DIRECTIONS[rule.direction]} | {floor} | {rule.why} |")
+    for kind in DeadlineKind:
+        deadline = policy.deadline(kind)
+        rule = deadline_direction(deadline)
+        amount = f"{deadline.amount} {_UNITS[deadline.unit]}"
+        path = f"deadlines.{kind.value}.amount"
+        rows.append(f"| `{path}` | {_DIRECTIONS[rule.direction]} | {amount} | {rule.why} |")
+    rows.append(
+        "| `deadlines.*.unit`, `owner`, `on_expiry`, `penalty`, … | refused (`platform_only`) | | "
+        "a layer changes a deadline's length only, in the platform's unit |"
+    )
+    rows.append(
+        "| anything else (`auto_review_not_received`, any section added for the platform) "
+        "| refused (`platform_only`) | | not listed here: the platform's alone |"
+    )
+    return "\n".join(rows)
+
+
 def blocks() -> dict[str, Callable[[], str]]:
     return {
         "transitions": transitions_table,
@@ -250,6 +295,7 @@ def blocks() -> dict[str, Callable[[], str]]:
         "reason-codes": reason_codes_table,
         "first-response": lambda: first_response_table(default_policy()),
         "calendar-layers": calendar_layers_table,
+        "floors": lambda: floors_table(default_policy()),
     }
 
 

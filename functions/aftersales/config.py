@@ -32,6 +32,9 @@ class Settings(BaseModel):
     role_claim: Literal["cognito:groups", "custom:role"] = "cognito:groups"
     merchant_id_claim: str = Field(default="custom:merchant_id", min_length=1)
     max_json_depth: int = Field(default=32, ge=2, le=256)
+    # How long a process reuses the current policy layer versions it read for new claims (decision
+    # 0045): a save is used by every new claim at most this long after it. 0: read them every time.
+    policy_heads_max_age_seconds: int = Field(default=30, ge=0, le=3600)
 
 
 class ConfigurationError(RuntimeError):
@@ -57,6 +60,7 @@ def get_settings() -> Settings:
         "due_shards": _env("DUE_SHARDS"),
         "run_sync_grace_seconds": _env("RUN_SYNC_GRACE_SECONDS"),
         "max_body_bytes": _env("MAX_BODY_BYTES"),
+        "policy_heads_max_age_seconds": _env("POLICY_HEADS_MAX_AGE_SECONDS"),
         "idempotency_ttl_seconds": _env("IDEMPOTENCY_TTL_SECONDS"),
         "role_claim": _env("ROLE_CLAIM"),
         "merchant_id_claim": _env("MERCHANT_ID_CLAIM"),

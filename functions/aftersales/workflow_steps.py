@@ -53,7 +53,7 @@ def review_claim(claim_id: str, now: datetime, *, repo: Repository | None = None
         claim.reason,
         claim.amount_fen,
         signed_for=bool(order and order.order.delivered_at),
-        policy=claims.policy_for(claim),
+        policy=claims.policy_for(claim, repo),
     )
     logger.info(
         "review decided", extra={"claim_id": claim_id, "decision": decided.decision, "rule": decided.rule}
@@ -105,7 +105,7 @@ def refund_claim(
         shipping_payer=claim.shipping_payer,
         declared_shipping_fen=shipment.fee_fen if shipment is not None else None,
         penalty_fen=claim.penalty_total_fen,
-        policy=claims.policy_for(claim),
+        policy=claims.policy_for(claim, repo),
     )
     key = idempotency_key(claim_id, claim.refund_seq)
     receipt = gateway.refund(

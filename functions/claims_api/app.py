@@ -12,6 +12,7 @@ from aftersales.api import (
     routes_merchant,
     routes_messages,
     routes_ops,
+    routes_policy,
 )
 from aftersales.api.errors import register_error_handlers
 from aftersales.api.http import handle
@@ -24,6 +25,7 @@ app = InvocationHttpResolver(enable_validation=True)
 app.include_router(routes_buyer.router)
 app.include_router(routes_merchant.router)
 app.include_router(routes_ops.router)
+app.include_router(routes_policy.router)
 app.include_router(routes_messages.router)
 app.include_router(routes_clock.router)
 register_error_handlers(app)

@@ -22,7 +22,13 @@ from rich.table import Column, Table
 
 from infra.cli.calendar import calendar_app
 from infra.ops.dlq import redrive_dlqs
-from infra.ops.gather import EXECUTION_STATUSES, gather_claim, gather_executions, gather_overdue
+from infra.ops.gather import (
+    EXECUTION_STATUSES,
+    gather_claim,
+    gather_executions,
+    gather_overdue,
+    gather_policy,
+)
 from infra.ops.target import OpsError, Target, resolve
 
 ops_app = typer.Typer(
@@ -256,6 +262,80 @@ def overdue_command(
             r["status"] or "?",
         )
     Console().print(table if rows else f"nothing overdue at {result['now']}", highlight=False)
+
+
+@ops_app.command("policy")
+def policy_command(
+    layer: Annotated[
+        str | None,
+        typer.Option("--layer", help="One layer's versions: platform, category:<category>, merchant:<id>."),
+    ] = None,
+    merchant: Annotated[
+        str | None, typer.Option("--merchant", help="The policy this merchant's new claims get.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="With --merchant: for a line of this category.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.", min=1, max=1000)] = 50,
+    state_dir: StateDir = None,
+    endpoint_url: EndpointUrl = None,
+    stack: StackName = None,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """Policy layers and their versions (who saved each, when, why), or a merchant's effective policy."""
+    if category and not merchant:
+        _fail("--category needs --merchant", 2)
+    target = _target(state_dir, endpoint_url, stack, region)
+    try:
+        with _aws_errors():
+            result = gather_policy(target, layer=layer, merchant=merchant, category=category, limit=limit)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        _print_json({"target": target.describe(), **result})
+        return
+    if merchant:
+        _print_effective(result)
+        return
+    rows = result.get("versions", result.get("layers", []))
+    title = f"Versions of {layer}, newest first" if layer else "Policy layers (newest version of each)"
+    table = _table(title, "layer", "version", "saved by", "saved at", "sets", "note")
+    for row in rows:
+        layer_name = row["layer"] + (f":{row['owner']}" if row["owner"] else "")
+        sets = ", ".join(_paths(row["sets"])) if row["layer"] != "platform" else "(the whole policy)"
+        table.add_row(
+            layer_name, str(row["version"]), row["saved_by"], _short(row["saved_at"]), sets, row["note"]
+        )
+    empty = "no policy layer saved yet: the first claim or policy read seeds the platform from default.yaml"
+    Console().print(table if rows else empty, highlight=False)
+
+
+def _paths(data: dict[str, Any], prefix: str = "") -> list[str]:
+    found = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            found += _paths(value, f"{prefix}{key}.")
+        else:
+            found.append(f"{prefix}{key}={json.dumps(value, ensure_ascii=False)}")
+    return found
+
+
+def _print_effective(result: dict[str, Any]) -> None:
+    effective = result["effective"]
+    if effective is None:
+        Console().print("no policy layer saved yet: new claims get default.yaml (platform v1)")
+        return
+    table = _table(f"Policy {effective['version']} for merchant {result['merchant_id']}", "value", "set by")
+    for path, ref in effective["set_by"].items():
+        value: Any = effective["policy"]
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        owner = f":{ref['owner']}" if ref["owner"] else ""
+        table.add_row(
+            f"{path} = {json.dumps(value, ensure_ascii=False)}", f"{ref['layer']}{owner} v{ref['version']}"
+        )
+    Console().print(table, highlight=False)
 
 
 @ops_app.command("executions")

@@ -31,6 +31,7 @@ CALLS: dict[str, set[Grant]] = {
     | _CLAIM_WRITE
     | _STATS
     | {
+        ("dynamodb:BatchGetItem", "ClaimsTable"),  # the current policy layer heads, one call
         # Powertools idempotency: GetItem when the conditional put does not return the old record
         ("dynamodb:GetItem", "IdempotencyTable"),
         ("dynamodb:PutItem", "IdempotencyTable"),
@@ -45,6 +46,11 @@ CALLS: dict[str, set[Grant]] = {
     | {
         ("dynamodb:BatchGetItem", "ClaimsTable"),
         ("dynamodb:Query", "ClaimsTable/index"),
+        # Powertools idempotency of policy saves (PUT .../policy)
+        ("dynamodb:GetItem", "IdempotencyTable"),
+        ("dynamodb:PutItem", "IdempotencyTable"),
+        ("dynamodb:UpdateItem", "IdempotencyTable"),
+        ("dynamodb:DeleteItem", "IdempotencyTable"),
         # presigned evidence uploads act with this role; signing makes no call, so no trace shows it
         ("s3:PutObject", "EvidenceBucket/evidence/"),
         ("events:PutEvents", "ServiceEventBus"),  # a shipment applies parked carrier events: alerts

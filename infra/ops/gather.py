@@ -142,3 +142,59 @@ def gather_executions(target: Target, *, status: str | None = None, limit: int =
         if not token:
             break
     return {"state_machine": target.state_machine_arn, "status": status, "executions": rows[:limit]}
+
+
+def _layer_of(name: str) -> Any:
+    """``platform``, ``category:<c>`` or ``merchant:<m>`` as a policy layer."""
+    from aftersales.domain.policy import PLATFORM, Layer, LayerKind
+
+    if name == "platform":
+        return PLATFORM
+    kind, _, owner = name.partition(":")
+    if kind not in ("category", "merchant") or not owner:
+        raise ValueError(f"not a layer: {name!r} (platform, category:<category>, merchant:<merchant id>)")
+    return Layer(LayerKind(kind), owner)
+
+
+def gather_policy(
+    target: Target,
+    *,
+    layer: str | None = None,
+    merchant: str | None = None,
+    category: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """The policy layers and their newest versions; with ``layer``, that layer's versions newest
+    first; with ``merchant``, the policy its new claims get (with ``category``: for such a line) and
+    who set each value. Read only: a layer never saved is shown as its seed would be, not written."""
+    from aftersales import policy_layers
+    from aftersales.api.views import effective_policy_view, layer_version_view
+    from aftersales.domain.claim import Actor
+    from aftersales.domain.model import Role
+
+    viewer = Actor(Role.OPS, "ops-cli")
+    with repository(target) as repo:
+        if merchant:
+            seeded = bool(repo.policy_layers(None, cursor=None, limit=1).versions)
+            effective = (
+                effective_policy_view(
+                    policy_layers.current(merchant, category, repo=repo, fresh=True), viewer
+                )
+                if seeded
+                else None
+            )
+            return {"merchant_id": merchant, "category": category, "effective": effective}
+        versions: list[Any] = []
+        cursor: str | None = None
+        while len(versions) < limit:
+            page = (
+                repo.policy_versions(_layer_of(layer), cursor=cursor, limit=limit)
+                if layer
+                else repo.policy_layers(None, cursor=cursor, limit=limit)
+            )
+            versions.extend(page.versions)
+            cursor = page.cursor
+            if cursor is None:
+                break
+    key = "versions" if layer else "layers"
+    return {"layer": layer, key: [layer_version_view(v, viewer) for v in versions[:limit]]}

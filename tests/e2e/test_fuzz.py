@@ -31,7 +31,7 @@ FUZZ_EXAMPLES = 10
 # The routes each role works on.
 OWN_ROUTES = {
     "buyer": r"^/claims(/\{claim_id\}(/(shipment|cancel|accept|dispute|received|rating|evidence))?)?$",
-    "merchant": r"^/(merchant/claims|claims/\{claim_id\}/"
+    "merchant": r"^/(merchant/claims|merchant/policy(/versions(/\{version\})?)?|claims/\{claim_id\}/"
     r"(decision|return-received|inspection|repair|replacement|extension))$",
     "ops": r"^/(ops/.*|openapi\.json|claims/\{claim_id\}/(escalate|ruling|resume))$",
 }

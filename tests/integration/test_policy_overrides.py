@@ -1,4 +1,4 @@
-"""A merchant's policy override governs its claims, and the claim records it."""
+"""A merchant's shipped override file seeds its policy layer, governs its claims, and the claim records it."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def _claim_on(merchant_id: str) -> claims.Claim:
 
 def test_the_merchants_override_decides_its_claims_and_is_recorded(aws: None) -> None:
     claim = _claim_on("example")  # a no-reason return 10 days after sign-for: allowed by this merchant
-    assert claim.policy_version == "platform-2026.11+merchant-example@1"
+    assert claim.policy_version == "platform@1+merchant-example@1"  # merchant-example.yaml is its seed
+    assert [ref.label for ref in claim.policy_layers] == ["platform@1", "merchant-example@1"]
     assert claim.category == "apparel"
     record = default_repository().get_claim_record(claim.claim_id)
     assert record is not None

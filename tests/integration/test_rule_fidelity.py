@@ -3,13 +3,10 @@ deadline, and return shipping refunded at the actual charge."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aftersales import policies
 from aftersales.clock import iso, parse_instant
 from aftersales.events import RecordingPublisher
 from aftersales.payments.sandbox import SandboxGateway
@@ -180,16 +177,17 @@ def test_a_merchant_liable_return_refunds_the_declared_shipping_in_full(
 
 
 @pytest.fixture
-def strict_merchant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Merchant m-1 caps refunded shipping at 30.00 and wants the receipt above 20.00."""
-    (tmp_path / "merchant-m-1.yaml").write_text(
-        'version: "merchant-m-1@1"\nmax_return_shipping_fen: 3000\nreturn_shipping_receipt_above_fen: 2000\n',
-        encoding="utf-8",
+def strict_merchant(api: Api) -> None:
+    """Merchant m-1 caps refunded shipping at 30.00 and wants the receipt above 20.00 (its policy
+    layer, saved through the API; POLICY §3 lets a merchant's policy set both)."""
+    saved = api.call(
+        "PUT",
+        "/merchant/policy",
+        as_=MERCHANT,
+        body={"policy": {"max_return_shipping_fen": 3000, "return_shipping_receipt_above_fen": 2000}},
+        headers={"Idempotency-Key": "strict-merchant-1"},
     )
-    monkeypatch.setattr(policies, "POLICY_DIR", tmp_path)
-    policies.policy_for.cache_clear()
-    yield
-    policies.policy_for.cache_clear()
+    assert saved.status == 200, saved.body
 
 
 def test_a_merchant_policy_may_cap_shipping_and_ask_for_the_receipt(

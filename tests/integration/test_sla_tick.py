@@ -577,6 +577,12 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
             kind = K.FOLLOW_UP_VISIT if due else K.REVIEW_DECISION
             batch.save(deadline_to_item(cid, dl.open_deadline(kind, policy, started), shards=shards))
 
+    # The claims' policy version is read once per process and kept (it never changes): read it
+    # before counting, so the count is the tick's own.
+    from aftersales import policy_layers
+    from aftersales.domain.policy import PLATFORM, LayerRef
+
+    policy_layers.pinned([LayerRef(PLATFORM, 1)], repo=world.repo)
     calls: list[tuple[str, str | None]] = []
     items: dict[str, int] = {}
 

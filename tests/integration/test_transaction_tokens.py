@@ -33,12 +33,18 @@ def _claim_token(params: dict[str, Any]) -> str:
     return str(params["ClientRequestToken"])
 
 
+def _writes_a_claim(params: dict[str, Any]) -> bool:
+    """Not the policy layer's seed, written the first time a claim needs it."""
+    puts = [item["Put"]["Item"] for item in params["TransactItems"] if "Put" in item]
+    return any(put["pk"]["S"].startswith("CLAIM#") for put in puts)
+
+
 def test_each_change_sends_the_token_of_the_claim_and_the_version_it_writes(
     api: Api, order: dict[str, Any], transactions: list[dict[str, Any]]
 ) -> None:
     claim_id = api.submit({**_body(order)}).body["claim_id"]
     api.act(claim_id, "decision", {"decision": "approve"}, as_=MERCHANT)
-    tokens = [_claim_token(p) for p in transactions]
+    tokens = [_claim_token(p) for p in transactions if _writes_a_claim(p)]
     assert tokens == [request_token(claim_id, 1), request_token(claim_id, 2)]
     assert all(len(t) <= 36 for t in tokens)  # DynamoDB's limit
 

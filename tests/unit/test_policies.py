@@ -174,12 +174,26 @@ def test_a_policy_is_immutable():
         default_policy().quality_window_days = 99
 
 
-def test_a_merchant_override_shipped_beside_the_defaults_is_layered_by_merchant_id() -> None:
-    from aftersales.policies import policy_for
+def test_a_merchant_file_shipped_beside_the_defaults_seeds_that_merchants_layer() -> None:
+    from datetime import UTC, datetime
 
-    example = policy_for("example", "apparel")
-    assert example.version == "platform-2026.11+merchant-example@1"
+    from aftersales.domain.policy import PLATFORM, Layer, LayerKind, LayerRef, LayerVersion
+    from aftersales.policies import effective, seed_content
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    merchant = Layer(LayerKind.MERCHANT, "example")
+    platform_seed, merchant_seed = seed_content(PLATFORM), seed_content(merchant)
+    assert platform_seed is not None and merchant_seed is not None
+    assert merchant_seed[1] == "seeded from merchant-example.yaml (merchant-example@1)"
+    versions = [
+        LayerVersion(LayerRef(PLATFORM, 1), platform_seed[0], "seed", at),
+        LayerVersion(LayerRef(merchant, 1), merchant_seed[0], "seed", at),
+    ]
+    example = effective(versions)
+    assert example.version == "platform@1+merchant-example@1"
     assert example.no_reason_return_days == 15
     assert example.deadline(K.REVIEW_DECISION).amount == 1
     assert example.deadline(K.REVIEW_DECISION).on_expiry is E.AUTO_APPROVE  # the rest of the row stays
-    assert policy_for("someone-else", "apparel") == default_policy()
+    assert seed_content(Layer(LayerKind.MERCHANT, "someone-else")) is None
+    platform_only = effective(versions[:1])
+    assert platform_only.model_dump(exclude={"version"}) == default_policy().model_dump(exclude={"version"})

@@ -46,6 +46,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "already_rated",
         "not_parked",
         "idempotency_in_progress",
+        "version_conflict",
     ),
     413: ("payload_too_large",),
     415: ("unsupported_media_type",),
@@ -58,6 +59,9 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "extension_not_later",
         "line_not_found",
         "quantity_exceeds_available",
+        "invalid_policy",
+        "below_platform_floor",
+        "platform_only",
         "and every eligibility code of docs/api.md",
     ),
 }
@@ -99,7 +103,7 @@ def _statuses(method: str, path: str, has_body: bool) -> tuple[int, ...]:
     statuses = [*_BASE, *(_BODY if has_body else ())]
     if method == "post" and path.startswith("/claims/"):
         statuses += _ACTION
-    if (method, path) == ("post", "/claims"):
+    if (method, path) == ("post", "/claims") or (method == "put" and "/policy" in path):
         statuses.append(409)
     return tuple(sorted(statuses))
 
@@ -127,10 +131,16 @@ def _error_response(status: int) -> dict[str, Any]:
 @cache
 def _resolver() -> APIGatewayHttpResolver:
     """A resolver holding every route of the API, for its description only."""
-    from . import routes_buyer, routes_merchant, routes_ops, submit
+    from . import routes_buyer, routes_merchant, routes_ops, routes_policy, submit
 
     resolver = APIGatewayHttpResolver(enable_validation=True)
-    for router in (routes_buyer.router, routes_merchant.router, routes_ops.router, submit.router):
+    for router in (
+        routes_buyer.router,
+        routes_merchant.router,
+        routes_ops.router,
+        routes_policy.router,
+        submit.router,
+    ):
         serving = router.api_resolver  # include_router points the router here; it keeps serving its app
         resolver.include_router(router)
         router.api_resolver = serving
@@ -168,6 +178,9 @@ def _document() -> str:
         bodies.ClaimDetail,
         bodies.EvidenceUploadUrl,
         bodies.OrderImported,
+        bodies.PolicyLayerVersion,
+        bodies.PolicyVersionPage,
+        bodies.EffectivePolicy,
     ]
     _, definitions = models_json_schema(
         [(model, "serialization") for model in models], ref_template="#/components/schemas/{model}"
@@ -182,7 +195,9 @@ def _document() -> str:
                         "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}
                     }
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path":
+                if parameter["in"] == "path" and parameter["name"] == "version":
+                    parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999_999}
+                elif parameter["in"] == "path":
                     parameter["schema"] = {**parameter["schema"], **ID_SCHEMA}
             responses = operation["responses"]
             responses.pop("422", None)

@@ -26,6 +26,33 @@ class ReturnAuthorisation(Open):
     shipping_payer: str | None
 
 
+class PolicyLayerRef(Open):
+    layer: str  # platform, category, merchant
+    owner: str | None  # the category or merchant id
+    version: int
+    href: str | None  # where the caller reads this version, if its role may
+
+
+class PolicyLayerVersion(PolicyLayerRef):
+    label: str  # e.g. merchant-m1@2
+    sets: dict[str, Any]  # the partial policy this version sets (the platform's: all of it)
+    saved_by: str
+    saved_at: str
+    note: str
+
+
+class PolicyVersionPage(Open):
+    versions: list[PolicyLayerVersion]
+    next_cursor: str | None
+
+
+class EffectivePolicy(Open):
+    version: str  # every layer version, e.g. platform@3+category-phones@1+merchant-m1@2
+    policy: dict[str, Any]
+    layers: list[PolicyLayerRef]
+    set_by: dict[str, PolicyLayerRef]  # dotted path of each value → the layer version that set it
+
+
 class Claim(Open):
     claim_id: str
     order_id: str
@@ -56,6 +83,7 @@ class Claim(Open):
     outbound_shipment: ShipmentOut | None
     rating: dict[str, Any] | None
     policy_version: str | None
+    policy_layers: list[PolicyLayerRef]
     version: int
     created_at: str
     updated_at: str
@@ -119,6 +147,12 @@ class OrderImported(Open):
 
 def response_model(method: str, path: str) -> type[BaseModel]:
     """The model of the success body of one route."""
+    if "/policy" in path:
+        if method == "put" or "/versions/" in path:
+            return PolicyLayerVersion
+        if path.endswith("/versions") or path.endswith("/layers"):
+            return PolicyVersionPage
+        return EffectivePolicy
     if (method, path) in (("get", "/claims"), ("get", "/merchant/claims"), ("get", "/ops/claims")):
         return ClaimPage
     if path == "/claims/{claim_id}":

@@ -320,3 +320,18 @@ class OrderDeliveredDetail(OrderIn):
     """The ``detail`` of an EventBridge ``order.delivered`` event: the order with its id."""
 
     order_id: Id
+
+
+class PolicySave(Strict):
+    """A save of a policy layer: the values to change (a partial policy, merged into the layer's
+    newest version; ``null`` removes a value so the layer below applies again) and why."""
+
+    model_config = example(
+        # The statutory 7 days, as the seed: the fuzz pass sends this example to the shared local
+        # stack's layers, and it must not change what other tests' claims get.
+        policy={"no_reason_return_days": 7},
+        note="the statutory 7-day no-reason window",
+    )
+
+    policy: Annotated[dict[str, Any], Field(min_length=1, max_length=64)]
+    note: Annotated[str, StringConstraints(max_length=500)] = ""

@@ -8,6 +8,7 @@ included. Free text (descriptions, reasons, notes, comments) is shown as written
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,11 @@ from aftersales.domain.model import Order, Role, Status
 from aftersales.domain.money import format_fen
 from aftersales.domain.next_action import next_action
 from aftersales.domain.parcels import TrackEntry
+from aftersales.domain.policy import LayerKind, LayerRef, LayerVersion
 from aftersales.pii import mask_address, mask_phone, mask_strings, mask_text
+from aftersales.policies import legacy_layers
+from aftersales.policy_layers import Resolved
+from aftersales.store import PolicyPage
 
 # Stages in which the merchant ships goods to the buyer and so needs the buyer's contact details.
 MERCHANT_SHIPS_TO_BUYER = frozenset(
@@ -91,6 +96,10 @@ def claim_view(claim: Claim, viewer: Actor) -> dict[str, Any]:
         "outbound_shipment": _shipment(claim.outbound_shipment),
         "rating": _text(dict(claim.rating), viewer, claim) if claim.rating is not None else None,
         "policy_version": claim.policy_version,
+        "policy_layers": layer_refs_view(
+            claim.policy_layers or legacy_layers(claim.policy_version, claim.merchant_id, claim.category),
+            viewer,
+        ),
         "version": claim.version,
         "created_at": iso(claim.created_at),
         "updated_at": iso(claim.updated_at),
@@ -215,3 +224,68 @@ def parcel_view(entry: TrackEntry) -> dict[str, Any]:
 
 def page_view(page: ClaimPage, viewer: Actor) -> dict[str, Any]:
     return {"claims": [claim_view(claim, viewer) for claim in page.claims], "next_cursor": page.cursor}
+
+
+# --------------------------------------------------------------------------- policy layers
+
+
+def policy_href(ref: LayerRef, viewer: Actor) -> str | None:
+    """Where ``viewer`` reads that layer version: ops every layer, a merchant its own layer."""
+    layer, number = ref.layer, ref.version
+    if viewer.role is Role.OPS:
+        paths = {
+            LayerKind.PLATFORM: "/ops/policy/platform",
+            LayerKind.CATEGORY: f"/ops/policy/categories/{layer.owner}",
+            LayerKind.MERCHANT: f"/ops/policy/merchants/{layer.owner}",
+        }
+        return f"{paths[layer.kind]}/versions/{number}"
+    if (
+        viewer.role is Role.MERCHANT
+        and layer.kind is LayerKind.MERCHANT
+        and layer.owner == viewer.merchant_id
+    ):
+        return f"/merchant/policy/versions/{number}"
+    return None
+
+
+def layer_ref_view(ref: LayerRef, viewer: Actor) -> dict[str, Any]:
+    return {
+        "layer": ref.layer.kind.value,
+        "owner": ref.layer.owner or None,
+        "version": ref.version,
+        "href": policy_href(ref, viewer),
+    }
+
+
+def layer_refs_view(refs: Sequence[LayerRef], viewer: Actor) -> list[dict[str, Any]]:
+    return [layer_ref_view(ref, viewer) for ref in refs]
+
+
+def layer_version_view(saved: LayerVersion, viewer: Actor) -> dict[str, Any]:
+    """One saved layer version: what it sets, who saved it, when and why (the note as its author
+    wrote it, masked for everyone else)."""
+    return {
+        **layer_ref_view(saved.ref, viewer),
+        "label": saved.ref.label,
+        "sets": dict(saved.content),
+        "saved_by": saved.saved_by,
+        "saved_at": iso(saved.saved_at),
+        "note": saved.note if viewer.id == saved.saved_by else mask_text(saved.note),
+    }
+
+
+def policy_page_view(page: PolicyPage, viewer: Actor) -> dict[str, Any]:
+    return {"versions": [layer_version_view(v, viewer) for v in page.versions], "next_cursor": page.cursor}
+
+
+def effective_policy_view(resolved: Resolved, viewer: Actor) -> dict[str, Any]:
+    """The policy in force and, for each value, the layer version that set it."""
+    return {
+        "version": resolved.policy.version,
+        "policy": resolved.policy.model_dump(mode="json", exclude={"version"}),
+        "layers": [
+            {**layer_ref_view(v.ref, viewer), "saved_by": v.saved_by, "saved_at": iso(v.saved_at)}
+            for v in resolved.versions
+        ],
+        "set_by": {path: layer_ref_view(ref, viewer) for path, ref in resolved.set_by().items()},
+    }

@@ -77,7 +77,7 @@ def act(
             raise ClaimChanged("the claim changed since it was read", details={"claim_id": claim_id})
         deadlines = [item_to_deadline(item) for item in record.deadlines]
         taken = action if isinstance(action, Action) else action(claim.status)
-        change = changes.decide(claim, deadlines, actor, taken, given, policy_for(claim), now)
+        change = changes.decide(claim, deadlines, actor, taken, given, policy_for(claim, repo), now)
         try:
             repo.commit_change(change, extra_deadlines=deadline_writes)
         except VersionConflict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from aftersales import business_metrics, policies
+from aftersales import business_metrics, policy_layers
 from aftersales.domain.claim import Actor, Claim, in_scope
 from aftersales.domain.policy import Policy
 from aftersales.observability import logger
@@ -16,11 +16,10 @@ from aftersales.store.mapping import item_to_claim
 MAX_ATTEMPTS = 4  # a lost race is re-read and re-decided this many times before answering 409
 
 
-def policy_for(claim: Claim) -> Policy:
-    """The policy that governs a claim: the platform defaults with its category's and its merchant's
-    override files as they are now (the version recorded on the claim names them, but is not yet used
-    to load older versions)."""
-    return policies.policy_for(claim.merchant_id, claim.category)
+def policy_for(claim: Claim, repo: Repository | None = None) -> Policy:
+    """The policy that governs a claim: the exact platform, category and merchant layer versions it
+    opened under (``claim.policy_layers``), never today's; each version is read once per process."""
+    return policy_layers.for_claim(claim, repo=repo)
 
 
 def record_in_scope(repo: Repository, claim_id: str, actor: Actor) -> tuple[ClaimRecord, Claim]:

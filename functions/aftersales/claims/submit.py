@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from aftersales import policies, workflow
+from aftersales import policy_layers, workflow
 from aftersales.calendar_alerts import report_unofficial_calendars
 from aftersales.domain import changes
 from aftersales.domain.claim import Actor, Claim, evidence_prefix
@@ -47,10 +47,13 @@ def submit(
             raise UnknownOrder("no such order", details={"order_id": request.order_id})
         order = item_to_order(record.order)
         line = order.line(request.line_id)
-        policy = policies.policy_for(order.merchant_id, line.category if line else None)
+        resolved = policy_layers.current(order.merchant_id, line.category if line else None, repo=repo)
+        policy = resolved.policy
         existing = [ref_to_existing(ref) for ref in record.claims]
         eligibility = check_eligibility(request, order, existing, policy, now)
-        change = changes.open_claim(claim_id, request, order, eligibility, policy, actor, now)
+        change = changes.open_claim(
+            claim_id, request, order, eligibility, policy, actor, now, policy_layers=resolved.refs
+        )
         try:
             repo.commit_change(change, order=record.order, now=now)
         except VersionConflict:

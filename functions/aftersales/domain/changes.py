@@ -36,7 +36,7 @@ from .claim import Actor, Claim, Shipment, TimelineEntry, WaybillRegistration, e
 from .eligibility import Eligibility
 from .errors import DomainError, InvalidEvidence, StateConflict
 from .model import Action, ClaimRequest, EscalationLevel, Order, Outcome, Role, Status
-from .policy import Policy
+from .policy import LayerRef, Policy
 from .refunds import check_shipping_receipt, idempotency_key, rma_number
 from .transitions import Transition, initial_status, transition
 
@@ -97,8 +97,11 @@ def open_claim(
     policy: Policy,
     actor: Actor,
     now: datetime,
+    *,
+    policy_layers: tuple[LayerRef, ...] = (),
 ) -> Change:
-    """A new claim from an eligible request: amounts and payers from ``eligibility``, never the request."""
+    """A new claim from an eligible request: amounts and payers from ``eligibility``, never the request.
+    ``policy_layers``: the layer versions ``policy`` was resolved from, recorded on the claim."""
     line = order.line(request.line_id)
     status = initial_status(request.type)
     claim = Claim(
@@ -122,6 +125,7 @@ def open_claim(
         created_at=now,
         updated_at=now,
         version=1,
+        policy_layers=policy_layers,
     )
     opened = tuple(
         dl.open_deadline(kind, policy, now, urgent=request.urgent, claim_type=request.type)

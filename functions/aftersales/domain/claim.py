@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from .model import ClaimType, EscalationLevel, Outcome, Payer, Reason, Role, Status
+from .policy import LayerRef
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class Claim:
     return_shipment: Shipment | None = None
     outbound_shipment: Shipment | None = None
     rating: Mapping[str, Any] | None = None
+    # The exact policy layer versions the claim opened under; every decision loads these. Empty on
+    # claims stored before layers were recorded: ``policy_version`` names their files (the seeds).
+    policy_layers: tuple[LayerRef, ...] = ()
 
 
 def in_scope(claim: Claim, actor: Actor) -> bool:

@@ -1,14 +1,19 @@
-"""The shape of a policy: every number of POLICY.md as validated data.
+"""The shape of a policy: every number of POLICY.md as validated data, and its layers.
 
-The defaults live in ``aftersales/policies/default.yaml``; a merchant or category override is a partial
-file layered on top (see ``aftersales.policies.load_policy``). A claim records ``Policy.version`` so a
-decision can be explained later by the exact rules that made it.
+The platform layer is seeded from ``aftersales/policies/default.yaml``; a category or merchant layer is
+a partial policy merged on top (``merge``). Every save of a layer is a new immutable version
+(``LayerVersion``); a claim records the ``LayerRef`` of each layer it opened under, and
+``Policy.version`` names them all (``version_string``) so a decision can be explained later by the
+exact rules that made it. What a category or merchant layer may set: ``policy_floors``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -132,3 +137,103 @@ class Policy(_Strict):
         if reason is Reason.NO_REASON:
             return self.no_reason_return_days
         return self.quality_window_days
+
+
+# --------------------------------------------------------------------------- layers and versions
+
+
+class LayerKind(StrEnum):
+    """Who a policy layer belongs to. Layers merge in this order, the most specific last."""
+
+    PLATFORM = "platform"
+    CATEGORY = "category"
+    MERCHANT = "merchant"
+
+
+LAYER_ORDER = (LayerKind.PLATFORM, LayerKind.CATEGORY, LayerKind.MERCHANT)
+
+
+@dataclass(frozen=True, order=True)
+class Layer:
+    """One layer: the platform's, a category's or a merchant's (``owner`` names the category or the
+    merchant; empty for the platform)."""
+
+    kind: LayerKind
+    owner: str = ""
+
+    @property
+    def key(self) -> str:
+        """``platform``, ``category-phones``, ``merchant-m1``: the name in a policy version string."""
+        return self.kind.value if self.kind is LayerKind.PLATFORM else f"{self.kind.value}-{self.owner}"
+
+
+PLATFORM = Layer(LayerKind.PLATFORM)
+
+
+@dataclass(frozen=True, order=True)
+class LayerRef:
+    """One immutable version of one layer, as a claim records it."""
+
+    layer: Layer
+    version: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.layer.key}@{self.version}"
+
+
+@dataclass(frozen=True)
+class LayerVersion:
+    """A saved layer version: the partial policy it sets (the platform's: the whole policy), who saved
+    it, when and why. Never changes once saved."""
+
+    ref: LayerRef
+    content: Mapping[str, Any]
+    saved_by: str
+    saved_at: datetime
+    note: str = ""
+
+
+def version_string(refs: Sequence[LayerRef]) -> str:
+    """``platform@3+category-phones@1+merchant-m1@2``: every layer a decision was made under."""
+    return "+".join(ref.label for ref in sorted(refs, key=lambda r: LAYER_ORDER.index(r.layer.kind)))
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: mappings merge key by key, anything else in the override replaces the base."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merge_patch(content: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """A layer's content after a save (RFC 7396 merge patch): mappings merge key by key, ``null``
+    removes the key (the value of the layer below applies again), anything else replaces."""
+    merged = dict(content)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping):
+            below = merged.get(key)
+            inner = merge_patch(below if isinstance(below, Mapping) else {}, value)
+            if inner:
+                merged[key] = inner
+            else:
+                merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def leaf_paths(data: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """Dotted paths of the values a layer sets (``deadlines.review_decision.amount``); lists are leaves."""
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from leaf_paths(value, f"{path}.")
+        else:
+            yield path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,22 +26,27 @@ from aftersales.domain.model import (
     Status,
 )
 from aftersales.domain.parcels import Leg, ParcelStatus, TrackEntry
-from aftersales.domain.policy import DeadlineKind, OnExpiry
+from aftersales.domain.policy import DeadlineKind, Layer, LayerKind, LayerRef, LayerVersion, OnExpiry
 
 from .models import (
+    POLICY_HEADS_PK,
     ClaimItem,
     ClaimRefItem,
     DeadlineItem,
+    LayerRefMap,
     OrderItem,
     OrderLineMap,
     ParcelTrackItem,
     PenaltyDayItem,
+    PolicyHeadItem,
+    PolicyVersionItem,
     RunSyncItem,
     ShipmentMap,
     TimelineItem,
     WaybillItem,
     claim_pk,
     order_pk,
+    policy_pk,
     waybill_pk,
 )
 
@@ -270,6 +276,48 @@ def item_to_claim(item: ClaimItem) -> Claim:
         return_shipment=_map_to_shipment(item.return_shipment),
         outbound_shipment=_map_to_shipment(item.outbound_shipment),
         rating=dict(rating) if rating is not None else None,
+        policy_layers=tuple(_map_to_layer_ref(ref) for ref in item.policy_layers or ()),
+    )
+
+
+def _map_to_layer_ref(ref: LayerRefMap) -> LayerRef:
+    return LayerRef(Layer(LayerKind(ref.kind), ref.owner or ""), int(ref.version))
+
+
+def _layer_ref_to_map(ref: LayerRef) -> LayerRefMap:
+    return LayerRefMap(kind=ref.layer.kind.value, owner=ref.layer.owner, version=ref.version)  # type: ignore[no-untyped-call]
+
+
+def layer_version_items(saved: LayerVersion) -> tuple[PolicyVersionItem, PolicyHeadItem]:
+    """The immutable version item and the layer's head item pointing at it (same content)."""
+    layer, number = saved.ref.layer, saved.ref.version
+    fields: dict[str, Any] = {
+        "layer_kind": layer.kind.value,
+        "layer_owner": layer.owner,
+        "layer_version": number,
+        "content": json.dumps(saved.content, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        "saved_by": saved.saved_by,
+        "saved_at": iso(saved.saved_at),
+        "note": saved.note,
+    }
+    return (
+        PolicyVersionItem(policy_pk(layer.key), policy_version_key(number), **fields),
+        PolicyHeadItem(POLICY_HEADS_PK, layer.key, **fields),
+    )
+
+
+def policy_version_key(number: int) -> str:
+    return f"V#{number:06d}"
+
+
+def item_to_layer_version(item: PolicyVersionItem | PolicyHeadItem) -> LayerVersion:
+    layer = Layer(LayerKind(item.layer_kind), item.layer_owner or "")
+    return LayerVersion(
+        LayerRef(layer, int(item.layer_version)),
+        json.loads(item.content),
+        item.saved_by,
+        parse_instant(item.saved_at),
+        item.note or "",
     )
 
 
@@ -318,6 +366,7 @@ def claim_to_item(claim: Claim, *, read_version: int | None) -> ClaimItem:
         return_shipment=_shipment_to_map(claim.return_shipment),
         outbound_shipment=_shipment_to_map(claim.outbound_shipment),
         rating=dict(claim.rating) if claim.rating is not None else None,
+        policy_layers=[_layer_ref_to_map(ref) for ref in claim.policy_layers] or None,
         gsi_buyer_pk=f"BUYER#{claim.buyer_id}",
         gsi_merchant_pk=f"MERCHANT#{claim.merchant_id}",
         gsi_merchant_sk=f"{claim.status.value}#{created}",

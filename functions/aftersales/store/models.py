@@ -14,6 +14,8 @@ Keys:
   parcel track     CLAIM#<id>               PARCEL#<event at>#<event key>
   merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
   run check        CLAIM#<id>               RUNSYNC            (only while the run is not confirmed in step)
+  policy version   POLICY#<layer key>       V#<version:06d>    (immutable; Layer.key: platform, merchant-m1)
+  policy head      POLICY#HEADS             <layer key>        (a copy of the layer's newest version)
 GSIs:
   buyer-index      gsi_buyer_pk = BUYER#<id>        created_at                  (claims)
   merchant-index   gsi_merchant_pk = MERCHANT#<id>  gsi_merchant_sk = <status>#<created_at>  (claims)
@@ -233,6 +235,12 @@ class ShipmentMap(MapAttribute[str, Any]):
     fee_fen = NumberAttribute(null=True)  # return shipping the buyer declared (refunded if merchant-liable)
 
 
+class LayerRefMap(MapAttribute[str, Any]):
+    kind = UnicodeAttribute()  # domain.policy.LayerKind
+    owner = UnicodeAttribute(default="")  # the category or merchant; empty for the platform
+    version = NumberAttribute()
+
+
 class ClaimItem(TableItem, discriminator="claim"):
     claim_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
@@ -257,6 +265,7 @@ class ClaimItem(TableItem, discriminator="claim"):
     ship_back_payer = UnicodeAttribute(null=True)  # set by a declined quote
     liability = UnicodeAttribute(null=True)
     policy_version = UnicodeAttribute()
+    policy_layers = ListAttribute(of=LayerRefMap, null=True)  # absent on claims stored before layers
     version = VersionAttribute()
     escalation_level = UnicodeAttribute(default="agent")
     reopen_count = NumberAttribute(default=0)
@@ -406,3 +415,37 @@ class RunSyncItem(TableItem, discriminator="run_sync"):
     status = UnicodeAttribute()  # the claim's status after that change
     marked_at = UnicodeAttribute()
     checks = NumberAttribute(default=0)  # reconciler passes that found the run not yet in step
+
+
+class PolicyVersionItem(TableItem, discriminator="policy_version"):
+    """One immutable version of one policy layer (``domain.policy.LayerVersion``), written once
+    (condition: it does not exist). ``content`` is the layer's partial policy as JSON text."""
+
+    layer_kind = UnicodeAttribute()
+    layer_owner = UnicodeAttribute(default="")
+    layer_version = NumberAttribute()
+    content = UnicodeAttribute()
+    saved_by = UnicodeAttribute()
+    saved_at = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+class PolicyHeadItem(TableItem, discriminator="policy_head"):
+    """The newest version of a layer, copied into one partition (``POLICY#HEADS``): the current
+    versions of a claim's three layers are one BatchGetItem, and ops list the layers with one Query.
+    Moved only on condition that it still holds the version before."""
+
+    layer_kind = UnicodeAttribute()
+    layer_owner = UnicodeAttribute(default="")
+    layer_version = NumberAttribute()
+    content = UnicodeAttribute()
+    saved_by = UnicodeAttribute()
+    saved_at = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+def policy_pk(layer_key: str) -> str:
+    return f"POLICY#{layer_key}"
+
+
+POLICY_HEADS_PK = "POLICY#HEADS"

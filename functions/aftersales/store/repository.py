@@ -24,6 +24,7 @@ from aftersales.config import Settings, get_settings
 from aftersales.domain.changes import Change
 from aftersales.domain.model import Order
 from aftersales.domain.penalties import PenaltyAccrual
+from aftersales.domain.policy import Layer, LayerKind, LayerRef, LayerVersion
 from aftersales.process import per_process
 from aftersales.service_errors import Conflict
 
@@ -33,11 +34,15 @@ from .mapping import (
     claim_to_item,
     deadline_to_item,
     entry_to_item,
+    item_to_layer_version,
+    layer_version_items,
     order_to_item,
+    policy_version_key,
     run_sync_item,
     waybill_to_item,
 )
 from .models import (
+    POLICY_HEADS_PK,
     ClaimItem,
     ClaimRefItem,
     DeadlineItem,
@@ -45,6 +50,8 @@ from .models import (
     OrderItem,
     ParcelTrackItem,
     PenaltyDayItem,
+    PolicyHeadItem,
+    PolicyVersionItem,
     RunSyncItem,
     TableItem,
     TimelineItem,
@@ -52,6 +59,7 @@ from .models import (
     bound,
     claim_pk,
     order_pk,
+    policy_pk,
     table_connection,
     waybill_pk,
 )
@@ -106,6 +114,12 @@ class ClaimWrite:
 @dataclass
 class Page:
     claims: list[ClaimItem]
+    cursor: str | None
+
+
+@dataclass
+class PolicyPage:
+    versions: list[LayerVersion]  # layer versions, or layer heads (the newest version of each layer)
     cursor: str | None
 
 
@@ -500,6 +514,80 @@ class Repository:
         for item in MerchantStatItem.query(f"MERCHANT#{merchant_id}", MerchantStatItem.sk == f"STAT#{day}"):
             return item
         return None
+
+    # ----------------------------------------------------------------- policy layers
+
+    @_on_own_table
+    def policy_heads(self, layers: Sequence[Layer]) -> dict[Layer, LayerVersion]:
+        """The newest version of each layer that has one: one consistent BatchGetItem (a save is
+        seen at once by the next read)."""
+        keys: list[Any] = [{"pk": POLICY_HEADS_PK, "sk": layer.key} for layer in dict.fromkeys(layers)]
+        table = self.settings.table_name
+        found: dict[Layer, LayerVersion] = {}
+        while keys:
+            answer = self.connection.batch_get_item(keys, consistent_read=True)
+            for raw in answer.get("Responses", {}).get(table, []):
+                head = item_to_layer_version(PolicyHeadItem.from_raw_data(raw))
+                found[head.ref.layer] = head
+            keys = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        return found
+
+    @_on_own_table
+    def policy_version(self, ref: LayerRef) -> LayerVersion | None:
+        """One saved layer version (immutable: callers may cache it forever)."""
+        for item in PolicyVersionItem.query(
+            policy_pk(ref.layer.key), PolicyVersionItem.sk == policy_version_key(ref.version)
+        ):
+            return item_to_layer_version(item)
+        return None
+
+    @_on_own_table
+    def save_policy_version(self, saved: LayerVersion) -> None:
+        """Write a new layer version and move the layer's head to it, all or nothing, on condition
+        that the version does not exist and the head holds the version before it (none for the
+        first). Two concurrent saves of one layer: one wins, the other gets ``VersionConflict``."""
+        version, head = layer_version_items(saved)
+        number = saved.ref.version
+        head_before = (
+            PolicyHeadItem.pk.does_not_exist() if number == 1 else PolicyHeadItem.layer_version == number - 1
+        )
+        try:
+            with TransactWrite(
+                connection=PolicyVersionItem._get_connection().connection,
+                client_request_token=request_token(f"policy:{saved.ref.layer.key}", number),
+            ) as tx:
+                tx.save(version, condition=PolicyVersionItem.pk.does_not_exist())
+                tx.save(head, condition=head_before)
+        except TransactWriteError as exc:
+            if exc.cause_response_code in ("TransactionCanceledException", _TOKEN_REUSED):
+                raise VersionConflict(f"{saved.ref.label}: {_cancellation_codes(exc)}") from exc
+            raise
+
+    @_on_own_table
+    def policy_versions(self, layer: Layer, *, cursor: str | None, limit: int) -> PolicyPage:
+        """A layer's versions, newest first."""
+        partition = policy_pk(layer.key)
+        start = decode_cursor(cursor, partition_attr="pk", partition_value=partition)
+        results = PolicyVersionItem.query(
+            partition,
+            PolicyVersionItem.sk.startswith("V#"),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        found = [item_to_layer_version(item) for item in results]
+        last = results.last_evaluated_key if len(found) >= limit else None
+        return PolicyPage(found, encode_cursor(last))
+
+    @_on_own_table
+    def policy_layers(self, kind: LayerKind | None, *, cursor: str | None, limit: int) -> PolicyPage:
+        """The layers that have a version (their heads), in key order, optionally of one kind."""
+        start = decode_cursor(cursor, partition_attr="pk", partition_value=POLICY_HEADS_PK)
+        condition = PolicyHeadItem.sk.startswith(kind.value) if kind else None
+        results = PolicyHeadItem.query(POLICY_HEADS_PK, condition, limit=limit, last_evaluated_key=start)
+        found = [item_to_layer_version(item) for item in results]
+        last = results.last_evaluated_key if len(found) >= limit else None
+        return PolicyPage(found, encode_cursor(last))
 
 
 # Another writer committed the same claim version first, with its own content, within DynamoDB's
