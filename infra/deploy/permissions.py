@@ -37,6 +37,7 @@ CALLS: dict[str, set[Grant]] = {
         ("dynamodb:UpdateItem", "IdempotencyTable"),
         ("dynamodb:DeleteItem", "IdempotencyTable"),
         ("states:StartExecution", "ClaimStateMachine"),
+        ("events:PutEvents", "ServiceEventBus"),  # a product's risk warning (claims.risk)
     },
     "ClaimsApiFunction": _CLAIMS_READ
     | _CLAIM_WRITE
@@ -64,11 +65,12 @@ CALLS: dict[str, set[Grant]] = {
     },
     "OrderEventsFunction": _CLAIMS_READ
     | _CLAIM_WRITE
+    | _STATS  # a new order's lines sold
     | {
         # Lambda sends an event the function kept failing on to its dead-letter queue with this role
         ("sqs:SendMessage", "OrderEventsDeadLetterQueue"),
     },
-    "ReviewFunction": _CLAIMS_READ | _CLAIM_WRITE,
+    "ReviewFunction": _CLAIMS_READ | _CLAIM_WRITE | _STATS,
     "RefundFunction": _CLAIMS_READ | _CLAIM_WRITE | _STATS,
     "AwaitStageFunction": _CLAIMS_READ
     | _CLAIM_WRITE

@@ -339,16 +339,6 @@ def test_what_the_buyers_accept_and_refuse_mean_in_each_status():
     assert buyer_refuses(Status.REJECTED) is Action.DISPUTE
 
 
-def test_scorecard_counts_closings_refunds_disputes_and_escalations():
-    def counts(status, action, claim_type=ClaimType.RETURN_REFUND, role=Role.SYSTEM):
-        return dict(changes.scorecard_counts(transition(status, action, role, claim_type)))
-
-    assert counts(Status.AWAITING_REFUND, Action.REFUND_SUCCEEDED) == {"claims_closed": 1, "refunds": 1}
-    assert counts(Status.REJECTED, Action.DISPUTE, role=Role.BUYER) == {"disputes": 1}
-    assert counts(Status.PENDING_REVIEW, Action.ESCALATE) == {"escalations": 1}
-    assert counts(Status.PENDING_REVIEW, Action.APPROVE, role=Role.MERCHANT) == {}
-
-
 def test_an_order_with_repeated_lines_or_delivered_before_paid_is_refused():
     line = OrderLine("L1", "SKU", "Coat", "apparel", 1, 100)
     order = Order("o", "b", "m", NOW, NOW + timedelta(days=1), (line,))

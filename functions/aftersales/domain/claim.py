@@ -80,6 +80,7 @@ class Claim:
     return_shipment: Shipment | None = None
     outbound_shipment: Shipment | None = None
     rating: Mapping[str, Any] | None = None
+    product: str | None = None  # the claimed line's SKU (or title): the product its scorecard counts
 
 
 def in_scope(claim: Claim, actor: Actor) -> bool:
