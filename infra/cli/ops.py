@@ -341,12 +341,11 @@ def merchant_command(
     """Show a merchant's scorecard (Shanghai days) and its 金牌售后 badge."""
     from aftersales.domain.errors import DomainError
 
+    days = _day(first, "--from"), _day(last, "--to")  # a bad day is refused before any AWS call
     target = _target(state_dir, endpoint_url, stack, region)
     try:
         with _aws_errors():
-            card = gather_scorecard(
-                target, merchant_id, _day(first, "--from"), _day(last, "--to"), products=products
-            )
+            card = gather_scorecard(target, merchant_id, *days, products=products)
     except DomainError as exc:
         _fail(f"{exc.message} ({exc.code})")
     if as_json:

@@ -247,9 +247,8 @@ def test_order_delivered_event_stores_the_order(api: Api) -> None:
 
 
 def test_merchant_stats_count_opened_claims(api: Api, claim: dict[str, Any], clock: Clock) -> None:
-    from aftersales.store import default_repository
-
     from aftersales.domain.scorecard import stat_day, total
+    from aftersales.store import default_repository
 
     day = stat_day(clock.at)
     days = default_repository().stat_days("m-1", day, day)

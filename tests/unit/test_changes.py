@@ -26,7 +26,7 @@ from aftersales.domain.model import (
 )
 from aftersales.domain.orders import check_order
 from aftersales.domain.policy import DeadlineKind
-from aftersales.domain.transitions import buyer_accepts, buyer_refuses, transition
+from aftersales.domain.transitions import buyer_accepts, buyer_refuses
 from aftersales.policies import default_policy
 
 POLICY = default_policy()

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from .errors import DomainError
 from .policy import BadgeRule, RiskRule
+from .timestamps import EARLIEST
 from .scorecard import Counters, figures
 
 BASIS = 10_000
@@ -130,8 +131,16 @@ class InvalidPeriod(DomainError):
 def scorecard_period(first: date | None, last: date | None, today: date, max_days: int) -> Period:
     """The days a scorecard covers: ``first`` to ``last`` inclusive; by default the 30 days ending
     today (or ending ``last``). Longer than ``max_days`` is refused (``range_too_long``), so one
-    scorecard's reads are bounded by days, never by claims."""
+    scorecard's reads are bounded by days, never by claims; so is a day before the platform's
+    earliest (2000-01-01, as order times) or after tomorrow (``implausible_period``)."""
     last = last or today
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST.date() <= day <= today + timedelta(days=1):
+            raise InvalidPeriod(
+                f"{name} must lie between {EARLIEST:%Y-%m-%d} and tomorrow",
+                code="implausible_period",
+                details={"parameter": name, "earliest": EARLIEST.date().isoformat()},
+            )
     first = first or last - timedelta(days=min(DEFAULT_DAYS, max_days) - 1)
     if first > last:
         raise InvalidPeriod(
