@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from .errors import DomainError
 from .policy import BadgeRule, RiskRule
-from .timestamps import EARLIEST
 from .scorecard import Counters, figures
+from .timestamps import EARLIEST
 
 BASIS = 10_000
 
