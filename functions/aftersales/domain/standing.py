@@ -132,12 +132,12 @@ def scorecard_period(first: date | None, last: date | None, today: date, max_day
     """The days a scorecard covers: ``first`` to ``last`` inclusive; by default the 30 days ending
     today (or ending ``last``). Longer than ``max_days`` is refused (``range_too_long``), so one
     scorecard's reads are bounded by days, never by claims; so is a day before the platform's
-    earliest (2000-01-01, as order times) or after tomorrow (``implausible_period``)."""
+    earliest (2000-01-01, as order times: ``implausible_period``). Days to come are empty."""
     last = last or today
     for name, day in (("from", first), ("to", last)):
-        if day is not None and not EARLIEST.date() <= day <= today + timedelta(days=1):
+        if day is not None and day < EARLIEST.date():
             raise InvalidPeriod(
-                f"{name} must lie between {EARLIEST:%Y-%m-%d} and tomorrow",
+                f"{name} must not be before {EARLIEST:%Y-%m-%d}",
                 code="implausible_period",
                 details={"parameter": name, "earliest": EARLIEST.date().isoformat()},
             )

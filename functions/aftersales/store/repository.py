@@ -337,40 +337,44 @@ class Repository:
     def commit(self, write: ClaimWrite) -> None:
         """Write one claim change atomically. ``VersionConflict``: lost a race, nothing written;
         ``WaybillInUse``: the waybill is registered to another claim."""
-        operations: list[str] = []
+        # DynamoDB reports a cancellation per item in the order the transaction sends them: pynamodb
+        # sends every put before every update, so that is the order kept here.
+        puts: list[str] = []
+        updates: list[str] = []
         try:
             with TransactWrite(
                 connection=ClaimItem._get_connection().connection,
                 client_request_token=request_token(write.claim.claim_id, int(write.claim.version or 0) + 1),
             ) as tx:
                 tx.save(write.claim)
-                operations.append("claim")
+                puts.append("claim")
                 tx.save(write.timeline, condition=TimelineItem.sk.does_not_exist())
-                operations.append("timeline")
+                puts.append("timeline")
                 for deadline in write.deadlines:
                     tx.save(deadline)
-                    operations.append("deadline")
+                    puts.append("deadline")
                 if write.claim_ref is not None:
                     tx.save(write.claim_ref)
-                    operations.append("claim_ref")
+                    puts.append("claim_ref")
                 if write.order is not None:
                     tx.update(write.order, actions=[OrderItem.imported_at.set(write.order.imported_at)])
-                    operations.append("order")
+                    updates.append("order")
                 if write.run_sync is not None:
                     tx.save(write.run_sync)
-                    operations.append("run_sync")
+                    puts.append("run_sync")
                 for stat, actions in write.stats:
                     tx.update(stat, actions=actions)
-                    operations.append("stat")
+                    updates.append("stat")
                 if write.waybill is not None:
                     tx.save(
                         write.waybill,
                         condition=WaybillItem.pk.does_not_exist()
                         | (WaybillItem.claim_id == write.waybill.claim_id),
                     )
-                    operations.append("waybill")
+                    puts.append("waybill")
         except TransactWriteError as exc:
             codes = _cancellation_codes(exc)
+            operations = puts + updates
             if "waybill" in operations and codes.get(operations.index("waybill")) == "ConditionalCheckFailed":
                 raise WaybillInUse(
                     "this waybill is already registered to another claim",
