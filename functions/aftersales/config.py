@@ -21,6 +21,9 @@ class Settings(BaseModel):
     region: str = "us-east-1"
     dynamodb_endpoint: str | None = None  # the local stack's endpoint; None on AWS
     due_shards: int = Field(default=16, ge=1, le=1000)
+    # Shards of a merchant's scorecard day item (decision 0050): concurrent claims of one merchant
+    # write different items in their transactions, so they rarely conflict.
+    stat_shards: int = Field(default=4, ge=1, le=64)
     # How long a claim change may wait for its workflow run to follow before the reconciler checks
     # the run (platform default, docs/policy.md §9).
     run_sync_grace_seconds: int = Field(default=120, ge=10, le=3600)
@@ -58,6 +61,7 @@ def get_settings() -> Settings:
         "region": _env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
         "dynamodb_endpoint": _env("AWS_ENDPOINT_URL_DYNAMODB") or _env("AWS_ENDPOINT_URL"),
         "due_shards": _env("DUE_SHARDS"),
+        "stat_shards": _env("STAT_SHARDS"),
         "run_sync_grace_seconds": _env("RUN_SYNC_GRACE_SECONDS"),
         "max_body_bytes": _env("MAX_BODY_BYTES"),
         "policy_heads_max_age_seconds": _env("POLICY_HEADS_MAX_AGE_SECONDS"),

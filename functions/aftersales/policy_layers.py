@@ -116,6 +116,11 @@ def current(
     return _resolve(repo, tuple(heads[layer] for layer in layers if layer in heads))
 
 
+def platform_policy(*, repo: Repository | None = None) -> Policy:
+    """The platform layer's newest version: what platform-only rules (``merchant_standing``) read."""
+    return current(None, None, repo=repo).policy
+
+
 def _current_heads(layers: tuple[Layer, ...], repo: Repository, *, fresh: bool) -> dict[Layer, LayerVersion]:
     """The heads of ``layers``: those this process read within the max age as they were, the others
     (a layer without a version too) in one read."""

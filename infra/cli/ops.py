@@ -12,6 +12,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -28,6 +29,7 @@ from infra.ops.gather import (
     gather_executions,
     gather_overdue,
     gather_policy,
+    gather_scorecard,
 )
 from infra.ops.target import OpsError, Target, resolve
 
@@ -395,3 +397,124 @@ def dlq_redrive_command(
             r["queue"], str(r["messages"]), moved, left, ", ".join(u.rsplit("/", 1)[-1] for u in r["sources"])
         )
     out.print(table, highlight=False)
+
+
+@ops_app.command("merchant")
+def merchant_command(
+    merchant_id: Annotated[str, typer.Argument(help="The merchant id.")],
+    first: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: 30 days before --to).")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: today).")] = None,
+    products: Annotated[int, typer.Option("--products", min=0, max=100, help="Products to list.")] = 10,
+    state_dir: StateDir = None,
+    endpoint_url: EndpointUrl = None,
+    stack: StackName = None,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a merchant's scorecard (Shanghai days) and its 金牌售后 badge."""
+    from aftersales.domain.errors import DomainError
+
+    days = _day(first, "--from"), _day(last, "--to")  # a bad day is refused before any AWS call
+    target = _target(state_dir, endpoint_url, stack, region)
+    try:
+        with _aws_errors():
+            card = gather_scorecard(target, merchant_id, *days, products=products)
+    except DomainError as exc:
+        _fail(f"{exc.message} ({exc.code})")
+    if as_json:
+        _print_json({"target": target.describe(), **card})
+        return
+    _print_scorecard(Console(), card)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} must be a day, YYYY-MM-DD (got {value!r})", code=2)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"
+
+
+def duration_text(seconds: int | None) -> str:
+    """A histogram bound (seconds) for people: ``≤ 5 min``, ``≤ 2 h``, ``≤ 3 d``."""
+    if seconds is None:
+        return "-"
+    hours = seconds / 3600
+    return (
+        f"≤ {seconds // 60} min" if hours < 1 else f"≤ {hours:g} h" if hours < 48 else f"≤ {hours / 24:g} d"
+    )
+
+
+def _print_scorecard(out: Console, card: dict[str, Any]) -> None:
+    period, badge, f = card["period"], card["badge"], card["figures"]
+    mark = (
+        "[green]held[/green]" if badge["held"] else f"[yellow]not held[/yellow] ({', '.join(badge['unmet'])})"
+    )
+    out.print(
+        f"[bold]{card['merchant_id']}[/bold]  {period['from']} → {period['to']} ({period['days']} days)",
+        highlight=False,
+    )
+    out.print(f"{badge['name']}: {mark}  (window {badge['window']['from']} → {badge['window']['to']})")
+    figures = _table("Scorecard", "figure", "value")
+    rows = [
+        ("claims", str(f["claims"])),
+        ("order lines sold", "-" if f["lines_sold"] is None else str(f["lines_sold"])),
+        ("after-sales rate", _rate(f["after_sales_rate"])),
+        ("refund rate (of closed)", _rate(f["refund_rate"])),
+        (
+            "first response median / p90",
+            f"{duration_text(f['first_response']['median_seconds'])} / "
+            f"{duration_text(f['first_response']['p90_seconds'])}  (n={f['first_response']['count']})",
+        ),
+        (
+            "handling median",
+            f"{duration_text(f['handling']['median_seconds'])}  (n={f['handling']['count']})",
+        ),
+        (
+            "merchant deadlines on time",
+            f"{_rate(f['merchant_on_time']['rate'])}  (n={f['merchant_on_time']['count']})",
+        ),
+        ("dispute rate", _rate(f["dispute_rate"])),
+        ("complaint rate", _rate(f["complaint_rate"])),
+        ("penalties paid", f"¥{f['penalties_paid']}"),
+    ]
+    rows += [
+        (f"satisfaction: {dim}", "-" if r["average"] is None else f"{r['average']:.2f} / 5  (n={r['count']})")
+        for dim, r in f["satisfaction"].items()
+    ]
+    for row in rows:
+        figures.add_row(*row)
+    out.print(figures)
+    on_time = _table("On time, per deadline", "deadline", "closed", "late", "on time")
+    for kind, row in f["on_time"].items():
+        on_time.add_row(kind, str(row["count"]), str(row["late"]), _rate(row["rate"]))
+    out.print(on_time if f["on_time"] else "[dim]no deadline closed in the period[/dim]")
+    products = _table(
+        f"Products ({len(card['products'])} of {card['products_total']})",
+        "product",
+        "title",
+        "claims",
+        "lines sold",
+        "after-sales rate",
+        "returns",
+        "first response median",
+    )
+    for p in card["products"]:
+        pf = p["figures"]
+        products.add_row(
+            p["product"],
+            p["title"] or "",
+            str(pf["claims"]),
+            "-" if pf["lines_sold"] is None else str(pf["lines_sold"]),
+            _rate(pf["after_sales_rate"]),
+            str(pf["returns"]),
+            duration_text(pf["first_response"]["median_seconds"]),
+        )
+    out.print(products if card["products"] else "[dim]no product activity in the period[/dim]")

@@ -38,6 +38,7 @@ CALLS: dict[str, set[Grant]] = {
         ("dynamodb:UpdateItem", "IdempotencyTable"),
         ("dynamodb:DeleteItem", "IdempotencyTable"),
         ("states:StartExecution", "ClaimStateMachine"),
+        ("events:PutEvents", "ServiceEventBus"),  # a product's risk warning (claims.risk)
     },
     "ClaimsApiFunction": _CLAIMS_READ
     | _CLAIM_WRITE
@@ -70,12 +71,14 @@ CALLS: dict[str, set[Grant]] = {
     },
     "OrderEventsFunction": _CLAIMS_READ
     | _CLAIM_WRITE
+    | _STATS  # a new order's lines sold
     | {
         # Lambda sends an event the function kept failing on to its dead-letter queue with this role
         ("sqs:SendMessage", "OrderEventsDeadLetterQueue"),
     },
     "ReviewFunction": _CLAIMS_READ
     | _CLAIM_WRITE
+    | _STATS
     | _RESUME  # an automatic decision resumes its own step at once
     | {("dynamodb:DeleteItem", "ClaimsTable")},  # waiting for the merchant clears the run mark
     "RefundFunction": _CLAIMS_READ | _CLAIM_WRITE | _STATS,

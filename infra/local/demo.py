@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from infra.local import tokens
@@ -390,23 +390,78 @@ def run(
     clock: Clock,
     stories: Sequence[Story] = STORIES,
     *,
-    on_result: Callable[[StoryResult], None] | None = None,
-) -> list[StoryResult]:
+    on_result: Callable[[StoryResult | ScorecardResult], None] | None = None,
+) -> list[StoryResult | ScorecardResult]:
+    """Every story, then the merchant's scorecard after them (``scorecard_after``)."""
     run_id = uuid.uuid4().hex[:8]
-    results = []
+    results: list[StoryResult | ScorecardResult] = []
+    first_day = shanghai_day(clock.now())
+    before = _scorecard(api, first_day, first_day)
     for story in stories:
         result = play(story, api, clock, run_id=run_id)
         if on_result:
             on_result(result)
         results.append(result)
+    card = scorecard_after(api, clock, before, first_day, [r for r in results if isinstance(r, StoryResult)])
+    if on_result:
+        on_result(card)
+    results.append(card)
     return results
+
+
+# --- the merchant's scorecard after the stories -------------------------------------------------------
+
+
+@dataclass
+class ScorecardResult:
+    """The demo merchant's scorecard over the days the stories covered, and what it must show: each
+    story's claim counted once, each refunded story's refund once."""
+
+    card: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def shanghai_day(at: datetime) -> date:
+    from aftersales.domain.scorecard import stat_day
+
+    return stat_day(at)
+
+
+def _scorecard(api: ApiClient, first: date, last: date) -> dict[str, Any] | None:
+    first = max(first, last - timedelta(days=91))  # one scorecard covers at most 92 days
+    reply = api.call("GET", f"/merchant/scorecard?from={first}&to={last}&products=5", who=MERCHANT)
+    return reply.body if reply.status == 200 else None
+
+
+def scorecard_after(
+    api: ApiClient, clock: Clock, before: dict[str, Any] | None, first: date, played: Sequence[StoryResult]
+) -> ScorecardResult:
+    """The scorecard now, against the one read before the stories: the claims and refunds they added."""
+    result = ScorecardResult(_scorecard(api, first, shanghai_day(clock.now())))
+    if result.card is None or before is None:
+        result.problems.append("the merchant's scorecard could not be read")
+        return result
+    now, then = result.card["figures"], before["figures"]
+    submitted = sum(1 for r in played if r.claim_id)
+    refunded = sum(1 for r in played if r.ok and r.story.outcome == "refunded")
+    if now["claims"] - then["claims"] != submitted:
+        result.problems.append(f"{now['claims'] - then['claims']} claims counted, {submitted} submitted")
+    if now["claims_closed"] - then["claims_closed"] < refunded or not now["first_response"]["count"]:
+        result.problems.append("closed claims or first responses missing from the scorecard")
+    return result
 
 
 # --- printing -----------------------------------------------------------------------------------------
 
 
-def render(result: StoryResult) -> Any:
-    """A rich renderable: the story's timeline as the claim recorded it."""
+def render(result: StoryResult | ScorecardResult) -> Any:
+    """A rich renderable: the story's timeline as the claim recorded it (or the scorecard)."""
+    if isinstance(result, ScorecardResult):
+        return render_scorecard(result)
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -443,3 +498,54 @@ def render(result: StoryResult) -> Any:
     parts.append(verdict)
     title = f"{story.title}  [dim]{result.claim_id or ''} · {result.seconds:.1f} s[/dim]"
     return Panel(Group(*parts), title=title, title_align="left", border_style="green" if result.ok else "red")
+
+
+def render_scorecard(result: ScorecardResult) -> Any:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    card = result.card or {}
+    f, badge, period = card.get("figures") or {}, card.get("badge") or {}, card.get("period") or {}
+    table = Table(box=None, pad_edge=False, show_header=False)
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f} %"
+
+    from infra.cli.ops import duration_text as hours
+
+    if f:
+        fr, on_time = f["first_response"], f["merchant_on_time"]
+        rows = [
+            ("claims · closed", f"{f['claims']} · {f['claims_closed']}"),
+            (
+                "after-sales rate (per line sold)",
+                f"{pct(f['after_sales_rate'])} of {f['lines_sold'] or '—'} lines",
+            ),
+            ("refund rate (of closed)", pct(f["refund_rate"])),
+            ("first response median · p90", f"{hours(fr['median_seconds'])} · {hours(fr['p90_seconds'])}"),
+            ("handling median", hours(f["handling"]["median_seconds"])),
+            ("merchant deadlines on time", f"{pct(on_time['rate'])} of {on_time['count']}"),
+            ("dispute rate · complaint rate", f"{pct(f['dispute_rate'])} · {pct(f['complaint_rate'])}"),
+            ("penalties paid", f"¥{f['penalties_paid']}"),
+            ("金牌售后", "held" if badge.get("held") else f"not held ({', '.join(badge.get('unmet', []))})"),
+        ]
+        for row in rows:
+            table.add_row(*row)
+        for product in card.get("products", []):
+            pf = product["figures"]
+            table.add_row(f"  {product['product']}", f"{pf['claims']} claims, {pf['returns']} returns")
+    verdict = (
+        Text("✔ every story's claim counted once", style="green")
+        if result.ok
+        else Text("✘ " + "; ".join(result.problems), style="red")
+    )
+    title = (
+        f"The merchant's scorecard after the stories  [dim]{period.get('from')} → {period.get('to')}[/dim]"
+    )
+    return Panel(
+        Group(table, verdict), title=title, title_align="left", border_style="green" if result.ok else "red"
+    )

@@ -3,7 +3,7 @@ workflow runs. Read through boto3 and the service's repository; printing is the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -198,3 +198,17 @@ def gather_policy(
                 break
     key = "versions" if layer else "layers"
     return {"layer": layer, key: [layer_version_view(v, viewer) for v in versions[:limit]]}
+
+
+def gather_scorecard(
+    target: Target, merchant_id: str, first: date | None, last: date | None, *, products: int = 10
+) -> dict[str, Any]:
+    """A merchant's scorecard and badge, as ``GET /ops/merchants/{id}/scorecard`` answers it."""
+    from aftersales import scorecards
+    from aftersales.api.scorecard_views import scorecard_view
+
+    with repository(target) as repo:
+        card = scorecards.merchant_scorecard(
+            merchant_id, first, last, target.now(), product_limit=products, repo=repo
+        )
+    return scorecard_view(card)

@@ -161,3 +161,39 @@ def test_ops_without_the_stack_says_how_to_start_one(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ops", "overdue", "--state-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "make local" in result.stderr
+
+
+def test_ops_merchant_shows_the_scorecard_and_the_badge(stack: LocalStack, api: ApiClient) -> None:
+    """A merchant of its own: two orders, two claims, one answered; the command prints what
+    ``GET /ops/merchants/{id}/scorecard`` answers, as a table and as JSON."""
+    merchant = f"m-{uuid.uuid4().hex[:8]}"
+    staff = ("merchant", "staff-x", merchant)
+    claim_ids = []
+    for n in range(2):
+        order_id = f"ord-{merchant}-{n}"
+        order = demo.demo_order(BUYER[1], merchant, stack.now())
+        assert api.call("PUT", f"/ops/orders/{order_id}", order, who=demo.OPS).status == 200
+        body = {
+            "order_id": order_id,
+            "line_id": "L1",
+            "quantity": 1,
+            "type": "return_refund",
+            "reason": "no_reason",
+        }
+        reply = api.call("POST", "/claims", body, who=BUYER, headers={"idempotency-key": f"key-{order_id}"})
+        assert reply.status == 201, reply.body
+        claim_ids.append(reply.body["claim_id"])
+    answered = api.call("POST", f"/claims/{claim_ids[0]}/decision", {"decision": "approve"}, who=staff)
+    assert answered.status == 200, answered.body
+
+    card = ops_json("merchant", merchant, *at_endpoint(stack))
+    figures = card["figures"]
+    assert figures["claims"] == 2 and figures["first_response"]["count"] == 1
+    assert card["badge"]["held"] is False and "min_claims" in card["badge"]["unmet"]
+    assert [p["product"] for p in card["products"]] == ["COAT-M", "KETTLE"]  # the kettle: sold, not claimed
+    own = api.call("GET", f"/ops/merchants/{merchant}/scorecard", who=demo.OPS)
+    assert own.status == 200 and own.body["figures"] == figures
+    table = ops("merchant", merchant, *at_endpoint(stack)).stdout
+    assert merchant in table and "金牌售后: not held" in table and "COAT-M" in table
+    bad = runner.invoke(app, ["ops", "merchant", merchant, "--from", "2026-13-01"])
+    assert bad.exit_code == 2 and "--from must be a day" in bad.output

@@ -22,6 +22,7 @@ def test_trace_attributes_calls_to_the_handler_that_made_them(api: Api) -> None:
     assert trace.calls["order_events"] == {
         ("dynamodb:Query", "ClaimsTable"),
         ("dynamodb:PutItem", "ClaimsTable"),
+        ("dynamodb:UpdateItem", "ClaimsTable"),  # a new order's lines sold, on the scorecards
     }
     submit = trace.calls["submit_claim"]
     assert ("dynamodb:PutItem", "IdempotencyTable") in submit

@@ -247,10 +247,12 @@ def test_order_delivered_event_stores_the_order(api: Api) -> None:
 
 
 def test_merchant_stats_count_opened_claims(api: Api, claim: dict[str, Any], clock: Clock) -> None:
+    from aftersales.domain.scorecard import stat_day, total
     from aftersales.store import default_repository
 
-    stats = default_repository().merchant_stats("m-1", clock.at.date())
-    assert stats is not None and stats.claims_opened == 1
+    day = stat_day(clock.at)
+    days = default_repository().stat_days("m-1", day, day)
+    assert total(d.counters for d in days if d.product is None)["claims_opened"] == 1
 
 
 def test_ops_give_a_complaints_written_opinion_which_resolves_it(api: Api, order: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from aftersales.domain.model import (
 )
 from aftersales.domain.orders import check_order
 from aftersales.domain.policy import DeadlineKind
-from aftersales.domain.transitions import buyer_accepts, buyer_refuses, transition
+from aftersales.domain.transitions import buyer_accepts, buyer_refuses
 from aftersales.policies import default_policy
 
 POLICY = default_policy()
@@ -337,16 +337,6 @@ def test_what_the_buyers_accept_and_refuse_mean_in_each_status():
     assert buyer_refuses(Status.AWAITING_QUOTE_ACCEPTANCE) is Action.DECLINE_QUOTE
     assert buyer_refuses(Status.AWAITING_BUYER_CONFIRMATION) is Action.REOPEN
     assert buyer_refuses(Status.REJECTED) is Action.DISPUTE
-
-
-def test_scorecard_counts_closings_refunds_disputes_and_escalations():
-    def counts(status, action, claim_type=ClaimType.RETURN_REFUND, role=Role.SYSTEM):
-        return dict(changes.scorecard_counts(transition(status, action, role, claim_type)))
-
-    assert counts(Status.AWAITING_REFUND, Action.REFUND_SUCCEEDED) == {"claims_closed": 1, "refunds": 1}
-    assert counts(Status.REJECTED, Action.DISPUTE, role=Role.BUYER) == {"disputes": 1}
-    assert counts(Status.PENDING_REVIEW, Action.ESCALATE) == {"escalations": 1}
-    assert counts(Status.PENDING_REVIEW, Action.APPROVE, role=Role.MERCHANT) == {}
 
 
 def test_an_order_with_repeated_lines_or_delivered_before_paid_is_refused():

@@ -55,6 +55,9 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "idempotency_key_reused",
         "implausible_timestamp",
         "invalid_amount",
+        "invalid_period",
+        "range_too_long",
+        "implausible_period",
         "refund_exceeds_claim",
         "extension_not_later",
         "line_not_found",
@@ -181,6 +184,8 @@ def _document() -> str:
         bodies.PolicyLayerVersion,
         bodies.PolicyVersionPage,
         bodies.EffectivePolicy,
+        bodies.Scorecard,
+        bodies.RiskPage,
     ]
     _, definitions = models_json_schema(
         [(model, "serialization") for model in models], ref_template="#/components/schemas/{model}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Open(BaseModel):
@@ -145,6 +145,96 @@ class OrderImported(Open):
     version: int
 
 
+class Times(Open):
+    count: int
+    median_seconds: int | None  # the upper bound of the histogram bucket holding the median
+    p90_seconds: int | None
+
+
+class OnTime(Open):
+    count: int
+    late: int
+    rate: float | None
+
+
+class RatingOut(Open):
+    count: int
+    average: float | None
+
+
+class Figures(Open):
+    claims: int
+    lines_sold: int | None
+    after_sales_rate: float | None
+    claims_closed: int
+    refund_rate: float | None
+    first_response: Times
+    handling: Times
+    on_time: dict[str, OnTime]
+    merchant_on_time: OnTime
+    disputes: int
+    dispute_rate: float | None
+    complaints: int
+    complaint_rate: float | None
+    returns: int
+    satisfaction: dict[str, RatingOut]
+    penalties_paid: str  # yuan
+
+
+class PeriodOut(Open):
+    from_: str = Field(alias="from")
+    to: str
+    days: int
+
+
+class BadgeOut(Open):
+    name: str
+    held: bool
+    window: PeriodOut
+    unmet: list[str]
+
+
+class ProductScore(Open):
+    product: str
+    title: str | None
+    figures: Figures
+
+
+class Scorecard(Open):
+    merchant_id: str
+    period: PeriodOut
+    figures: Figures
+    badge: BadgeOut
+    products: list[ProductScore]
+    products_total: int
+
+
+class RiskWarning(Open):
+    merchant_id: str
+    product: str
+    episode: int
+    raised_at: str
+    ended_at: str | None
+    active: bool
+    window: dict[str, str]
+    window_returns: int
+    window_lines_sold: int
+    baseline_returns: int
+    baseline_lines_sold: int
+
+
+class RiskPage(Open):
+    items: list[RiskWarning]
+    next_cursor: str | None
+
+
+_MODELS: dict[tuple[str, str], type[BaseModel]] = {
+    ("get", "/merchant/scorecard"): Scorecard,
+    ("get", "/ops/merchants/{merchant_id}/scorecard"): Scorecard,
+    ("get", "/ops/risk"): RiskPage,
+}
+
+
 def response_model(method: str, path: str) -> type[BaseModel]:
     """The model of the success body of one route."""
     if "/policy" in path:
@@ -161,4 +251,4 @@ def response_model(method: str, path: str) -> type[BaseModel]:
         return EvidenceUploadUrl
     if path == "/ops/orders/{order_id}":
         return OrderImported
-    return Claim
+    return _MODELS.get((method, path), Claim)

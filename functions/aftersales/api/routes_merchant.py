@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from aftersales import carrier_events, claims
+from aftersales import carrier_events, claims, clock, scorecards
 from aftersales.domain.model import Action, Role, Status
 from aftersales.domain.transitions import merchant_ships
 
 from .routes_common import perform, require_role
 from .schemas import Decision, Extension, Inspection, Note, Repair, Shipment
+from .scorecard_views import scorecard_view
 from .views import page_view
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -26,6 +28,20 @@ def list_merchant_claims(
 ) -> dict[str, Any]:
     actor = require_role(router, Role.MERCHANT)
     return page_view(claims.list_for(actor, status=status, cursor=cursor, limit=limit), actor)
+
+
+@router.get("/merchant/scorecard")
+def merchant_scorecard(
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+    products: Annotated[int, Query(ge=0, le=100)] = 20,
+) -> dict[str, Any]:
+    """The token's merchant's scorecard over ``from``..``to`` (Shanghai days, at most 92; default the
+    last 30 days), per product too, and its 金牌售后 badge."""
+    actor = require_role(router, Role.MERCHANT)
+    assert actor.merchant_id is not None  # a merchant token always names its merchant
+    card = scorecards.merchant_scorecard(actor.merchant_id, from_, to, clock.now(), product_limit=products)
+    return scorecard_view(card)
 
 
 @router.post("/claims/<claim_id>/decision")

@@ -3,17 +3,19 @@ parked runs, import orders."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from aftersales import claims, clock, orders
+from aftersales import claims, clock, orders, scorecards
 from aftersales.domain.model import Action, Role, Status
 
 from .routes_common import perform, require_role
 from .schemas import Escalation, Note, Opinion, OrderIn, Ruling
+from .scorecard_views import risk_page_view, scorecard_view
 from .views import claim_view, page_view
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -72,3 +74,27 @@ def import_order(order_id: str, body: OrderIn) -> Response[dict[str, Any]]:
     require_role(router, Role.OPS)
     stored = orders.import_order(body.to_order(order_id), source="ops_import", now=clock.now())
     return Response(200, "application/json", body={"order_id": stored.order_id, "version": stored.version})
+
+
+@router.get("/ops/merchants/<merchant_id>/scorecard")
+def merchant_scorecard(
+    merchant_id: str,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+    products: Annotated[int, Query(ge=0, le=100)] = 20,
+) -> dict[str, Any]:
+    """Any merchant's scorecard and badge, as the merchant sees it."""
+    require_role(router, Role.OPS)
+    card = scorecards.merchant_scorecard(merchant_id, from_, to, clock.now(), product_limit=products)
+    return scorecard_view(card)
+
+
+@router.get("/ops/risk")
+def list_risk_warnings(
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Product risk warnings (a product's return rate jumped), newest first; ``active`` while the
+    episode is open."""
+    require_role(router, Role.OPS)
+    return risk_page_view(scorecards.risk_warnings(cursor=cursor, limit=limit))

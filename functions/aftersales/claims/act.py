@@ -85,7 +85,7 @@ def act(
             continue
         moved = change.transition
         assert moved is not None  # decide always takes a transition
-        count(repo, change.claim, now, changes.scorecard_counts(moved))
+        count(change)
         report_unofficial_calendars(claim_id, change.deadlines, now)
         logger.info(
             "claim changed",

@@ -1,14 +1,12 @@
-"""What the claim service's use cases share: the policy of a claim, reading one in scope, counters."""
+"""What the claim service's use cases share: the policy of a claim, reading one in scope, metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-
 from aftersales import business_metrics, policy_layers
+from aftersales.domain import scorecard
+from aftersales.domain.changes import Change
 from aftersales.domain.claim import Actor, Claim, in_scope
 from aftersales.domain.policy import Policy
-from aftersales.observability import logger
 from aftersales.service_errors import NotFound
 from aftersales.store import ClaimRecord, Repository
 from aftersales.store.mapping import item_to_claim
@@ -31,13 +29,7 @@ def record_in_scope(repo: Repository, claim_id: str, actor: Actor) -> tuple[Clai
     return record, claim
 
 
-def count(repo: Repository, claim: Claim, now: datetime, counters: Mapping[str, int]) -> None:
-    """Scorecard counters are updated after the claim is committed; a failure here must not undo the
-    claim change, so it is logged rather than raised."""
-    if not counters:
-        return
-    business_metrics.count(counters)
-    try:
-        repo.increment_merchant_stats(claim.merchant_id, now.date(), counters)
-    except Exception:
-        logger.exception("merchant stats not updated", extra={"claim_id": claim.claim_id})
+def count(change: Change) -> None:
+    """The service-wide business metrics of a committed change. Its scorecard counters were written
+    in the change's own transaction (``Repository.commit_change``), exactly once."""
+    business_metrics.count(scorecard.change_counts(change))

@@ -18,6 +18,7 @@ from aftersales.store import Repository, VersionConflict, default_repository
 from aftersales.store.mapping import item_to_order, ref_to_existing
 
 from .common import MAX_ATTEMPTS, count
+from .risk import watch_returns
 
 
 def submit(
@@ -58,7 +59,8 @@ def submit(
             repo.commit_change(change, order=record.order, now=now)
         except VersionConflict:
             continue
-        count(repo, change.claim, now, {"claims_opened": 1})
+        count(change)
+        watch_returns(change.claim, now, repo=repo)
         report_unofficial_calendars(claim_id, change.deadlines, now)
         logger.info("claim submitted", extra={"claim_id": claim_id, "status": change.claim.status.value})
         return change.claim

@@ -35,7 +35,7 @@ from .actions import (
 from .claim import Actor, Claim, Shipment, TimelineEntry, WaybillRegistration, evidence_prefix
 from .eligibility import Eligibility
 from .errors import DomainError, InvalidEvidence, StateConflict
-from .model import Action, ClaimRequest, EscalationLevel, Order, Outcome, Role, Status
+from .model import Action, ClaimRequest, EscalationLevel, Order, Role, Status, product_key
 from .policy import LayerRef, Policy
 from .refunds import check_shipping_receipt, idempotency_key, rma_number
 from .transitions import Transition, initial_status, transition
@@ -122,6 +122,7 @@ def open_claim(
         shipping_payer=eligibility.shipping_payer,
         repair_payer=eligibility.repair_payer,
         policy_version=eligibility.policy_version,
+        product=product_key(line.sku, line.title) if line else None,
         created_at=now,
         updated_at=now,
         version=1,
@@ -451,20 +452,3 @@ def annotate(
     after = replace(claim, updated_at=now, version=claim.version + 1)
     entry = _entry(after, actor, what, claim.status, now, note=note, details=dict(details))
     return Change(after, entry, claim.version)
-
-
-# --------------------------------------------------------------------------- scorecard
-
-
-def scorecard_counts(moved: Transition) -> Mapping[str, int]:
-    """What a transition adds to the merchant's day counters."""
-    counts: dict[str, int] = {}
-    if moved.changes_status and moved.target is Status.CLOSED:
-        counts["claims_closed"] = 1
-        if moved.outcome is Outcome.REFUNDED:
-            counts["refunds"] = 1
-    if moved.action is Action.DISPUTE:
-        counts["disputes"] = 1
-    if moved.action is Action.ESCALATE:
-        counts["escalations"] = 1
-    return counts

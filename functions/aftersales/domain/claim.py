@@ -84,6 +84,7 @@ class Claim:
     # The exact policy layer versions the claim opened under; every decision loads these. Empty on
     # claims stored before layers were recorded: ``policy_version`` names their files (the seeds).
     policy_layers: tuple[LayerRef, ...] = ()
+    product: str | None = None  # the claimed line's SKU (or title): the product its scorecard counts
 
 
 def in_scope(claim: Claim, actor: Actor) -> bool:

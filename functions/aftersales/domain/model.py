@@ -207,6 +207,12 @@ class OrderLine:
         return self.paid_fen * quantity // self.quantity
 
 
+def product_key(sku: str | None, title: str | None = None) -> str | None:
+    """A product, as scorecards count it: its SKU, or its line title where the order gave no SKU."""
+    key = (sku or title or "").strip()
+    return key or None
+
+
 @dataclass(frozen=True)
 class Order:
     """The trusted order facts a claim is judged against; never taken from the buyer's request."""

@@ -100,6 +100,35 @@ class PenaltyRule(_Strict):
     cap_basis_points: Annotated[int, Field(ge=0)] = 10_000  # of the claimed amount: 100 % by default
 
 
+class BadgeRule(_Strict):
+    """金牌售后 (001 §四(二)2): held while the rolling window's figures meet every threshold."""
+
+    window_days: Annotated[int, Field(ge=1, le=366)] = 30
+    min_claims: Annotated[int, Field(ge=1)] = 10  # fewer claims in the window: too few to judge
+    max_median_first_response_minutes: Annotated[int, Field(gt=0)] = 120
+    min_on_time_basis_points: Annotated[int, Field(ge=0, le=10_000)] = 9_500  # of the merchant's deadlines
+    max_dispute_basis_points: Annotated[int, Field(ge=0, le=10_000)] = 500  # claims taken to a dispute
+
+
+class RiskRule(_Strict):
+    """A product's risk warning (001 §四(三)2): its return rate over the last ``window_days`` against
+    its rate over the ``baseline_days`` before them."""
+
+    window_days: Annotated[int, Field(ge=1, le=92)] = 7
+    baseline_days: Annotated[int, Field(ge=1, le=366)] = 28
+    factor_percent: Annotated[int, Field(gt=100)] = 200  # the window's rate above this % of the baseline's
+    min_returns: Annotated[int, Field(ge=1)] = 5  # returns in the window, below which nothing fires
+    min_lines_sold: Annotated[int, Field(ge=1)] = 20  # lines sold in the window and in the baseline
+
+
+class MerchantStanding(_Strict):
+    """Platform-only: how the platform judges merchants. A merchant's own policy never sets it."""
+
+    scorecard_max_days: Annotated[int, Field(ge=1, le=366)] = 92  # the longest range one scorecard reads
+    badge: BadgeRule = BadgeRule()
+    risk: RiskRule = RiskRule()
+
+
 class Policy(_Strict):
     version: Annotated[str, Field(min_length=1)]
     no_reason_return_days: Annotated[int, Field(ge=0)] = 7
@@ -121,6 +150,7 @@ class Policy(_Strict):
     declined_quote_ship_back_payer: Payer = Payer.BUYER
     return_address: str = ""  # where approved returns are sent (a merchant override names its own)
     deadlines: dict[DeadlineKind, DeadlineRule]
+    merchant_standing: MerchantStanding = MerchantStanding()  # platform-only
 
     @model_validator(mode="after")
     def _every_deadline_defined(self) -> Policy:

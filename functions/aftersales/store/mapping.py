@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+
+from pynamodb.expressions.operand import Path
 
 from aftersales.clock import iso, parse_instant
 from aftersales.domain.calendar import CalendarLayer
@@ -27,6 +30,7 @@ from aftersales.domain.model import (
 )
 from aftersales.domain.parcels import Leg, ParcelStatus, TrackEntry
 from aftersales.domain.policy import DeadlineKind, Layer, LayerKind, LayerRef, LayerVersion, OnExpiry
+from aftersales.domain.standing import RiskPeriods, RiskVerdict
 
 from .models import (
     POLICY_HEADS_PK,
@@ -34,14 +38,18 @@ from .models import (
     ClaimRefItem,
     DeadlineItem,
     LayerRefMap,
+    LinesCountedItem,
+    MerchantStatItem,
     OrderItem,
     OrderLineMap,
     ParcelTrackItem,
     PenaltyDayItem,
     PolicyHeadItem,
     PolicyVersionItem,
+    RiskWarningItem,
     RunSyncItem,
     ShipmentMap,
+    TableItem,
     TimelineItem,
     WaybillItem,
     claim_pk,
@@ -277,6 +285,7 @@ def item_to_claim(item: ClaimItem) -> Claim:
         outbound_shipment=_map_to_shipment(item.outbound_shipment),
         rating=dict(rating) if rating is not None else None,
         policy_layers=tuple(_map_to_layer_ref(ref) for ref in item.policy_layers or ()),
+        product=item.product,
     )
 
 
@@ -367,6 +376,7 @@ def claim_to_item(claim: Claim, *, read_version: int | None) -> ClaimItem:
         outbound_shipment=_shipment_to_map(claim.outbound_shipment),
         rating=dict(claim.rating) if claim.rating is not None else None,
         policy_layers=[_layer_ref_to_map(ref) for ref in claim.policy_layers] or None,
+        product=claim.product,
         gsi_buyer_pk=f"BUYER#{claim.buyer_id}",
         gsi_merchant_pk=f"MERCHANT#{claim.merchant_id}",
         gsi_merchant_sk=f"{claim.status.value}#{created}",
@@ -463,4 +473,149 @@ def claim_ref(claim: Claim) -> ClaimRefItem:
         quantity=claim.quantity,
         status=claim.status.value,
         outcome=claim.outcome.value if claim.outcome else None,
+    )
+
+
+# --------------------------------------------------------------------------- scorecard counters
+
+MERCHANT_SCOPE = "*"
+STAT_PREFIX = "STAT#"
+
+
+def merchant_pk(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
+
+
+def product_pk(merchant_id: str, product: str) -> str:
+    return f"PRODUCT#{merchant_id}#{product}"
+
+
+def stat_shard(key: str, shards: int) -> int:
+    """The shard of a claim's (or an order's) counters: stable, so its retries land on the same item,
+    and spread, so concurrent claims of one merchant rarely share an item in their transactions."""
+    return zlib.crc32(key.encode()) % shards
+
+
+StatWrite = tuple[MerchantStatItem, list[Any]]  # an item and the update actions adding to it
+
+
+def stat_writes(
+    merchant_id: str,
+    scopes: Mapping[str | None, Mapping[str, int]],
+    day: date,
+    shard: int,
+    *,
+    titles: Mapping[str, str] | None = None,
+) -> list[StatWrite]:
+    """The counter updates of one change (or order): the merchant's (scope None) and each product's,
+    on that day's shard; a product's counters also go to its own partition, where its risk reads them."""
+    writes: list[StatWrite] = []
+    for product, counts in scopes.items():
+        if not counts:
+            continue
+        scope = MERCHANT_SCOPE if product is None else f"P:{product}"
+        keys = [(merchant_pk(merchant_id), f"{STAT_PREFIX}{day.isoformat()}#{scope}#{shard}")]
+        if product is not None:
+            keys.append((product_pk(merchant_id, product), f"{STAT_PREFIX}{day.isoformat()}#{shard}"))
+        title = (titles or {}).get(product or "")
+        for pk, sk in keys:
+            actions: list[Any] = [
+                TableItem.item_type.set(MerchantStatItem),
+                MerchantStatItem.merchant_id.set(merchant_id),
+                MerchantStatItem.day.set(day.isoformat()),
+                MerchantStatItem.scope.set(scope),
+                MerchantStatItem.shard.set(shard),
+            ]
+            if title:
+                actions.append(MerchantStatItem.title.set(title))
+            actions += [Path(name).add(amount) for name, amount in sorted(counts.items())]
+            writes.append((MerchantStatItem(pk, sk), actions))
+    return writes
+
+
+_STAT_FIELDS = {"pk", "sk", "item_type", "merchant_id", "day", "scope", "shard", "title"}
+
+
+@dataclass(frozen=True)
+class StatDay:
+    """One stored shard of a day's counters, read raw."""
+
+    day: date
+    product: str | None  # None: the merchant's own counters
+    counters: dict[str, int]
+    title: str | None = None
+
+
+def raw_to_stat_day(raw: Mapping[str, Any]) -> StatDay:
+    """A stat item as DynamoDB returns it (every attribute, the counters among them)."""
+    plain = {name: next(iter(value.values())) for name, value in raw.items()}
+    scope = str(plain.get("scope", MERCHANT_SCOPE))
+    counters = {name: int(value) for name, value in plain.items() if name not in _STAT_FIELDS}
+    return StatDay(
+        day=date.fromisoformat(str(plain["day"])),
+        product=None if scope == MERCHANT_SCOPE else scope.removeprefix("P:"),
+        counters=counters,
+        title=str(plain["title"]) if plain.get("title") else None,
+    )
+
+
+def lines_counted_item(order_id: str, part: int) -> LinesCountedItem:
+    return LinesCountedItem(order_pk(order_id), f"LINES#{part}", order_id=order_id)
+
+
+# --------------------------------------------------------------------------- product risk
+
+
+def risk_state_key(merchant_id: str, product: str) -> tuple[str, str]:
+    return product_pk(merchant_id, product), "RISK"
+
+
+def risk_warning_item(
+    merchant_id: str, product: str, episode: int, verdict: RiskVerdict, periods: RiskPeriods, now: datetime
+) -> RiskWarningItem:
+    raised = iso(now)
+    return RiskWarningItem(
+        "RISK",
+        f"{raised}#{merchant_id}#{product}",
+        merchant_id=merchant_id,
+        product=product,
+        episode=episode,
+        raised_at=raised,
+        window_first=periods.window.first.isoformat(),
+        window_last=periods.window.last.isoformat(),
+        window_returns=verdict.window_returns,
+        window_lines_sold=verdict.window_lines_sold,
+        baseline_returns=verdict.baseline_returns,
+        baseline_lines_sold=verdict.baseline_lines_sold,
+    )
+
+
+@dataclass(frozen=True)
+class RiskWarning:
+    merchant_id: str
+    product: str
+    episode: int
+    raised_at: datetime
+    ended_at: datetime | None
+    window_first: date
+    window_last: date
+    window_returns: int
+    window_lines_sold: int
+    baseline_returns: int
+    baseline_lines_sold: int
+
+
+def item_to_risk_warning(item: RiskWarningItem) -> RiskWarning:
+    return RiskWarning(
+        merchant_id=item.merchant_id,
+        product=item.product,
+        episode=int(item.episode),
+        raised_at=parse_instant(item.raised_at),
+        ended_at=_opt_time(item.ended_at),
+        window_first=date.fromisoformat(item.window_first),
+        window_last=date.fromisoformat(item.window_last),
+        window_returns=int(item.window_returns),
+        window_lines_sold=int(item.window_lines_sold),
+        baseline_returns=int(item.baseline_returns),
+        baseline_lines_sold=int(item.baseline_lines_sold),
     )

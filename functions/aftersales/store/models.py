@@ -4,6 +4,7 @@ partition returns claim, timeline entries, deadlines and penalty days as their o
 
 Keys:
   order            ORDER#<id>               ORDER
+  lines counted    ORDER#<id>               LINES#<part>       (its lines sold are on the scorecards)
   claim reference  ORDER#<id>               CLAIM#<claim id>   (what eligibility needs, kept in step)
   claim            CLAIM#<id>               CLAIM
   timeline entry   CLAIM#<id>               EVT#<iso ts>#<version:06d>[-<suffix>]
@@ -12,7 +13,10 @@ Keys:
   waybill          WAYBILL#<carrier>#<no>   WAYBILL            (+ the parcel's current status)
   carrier event    WAYBILL#<carrier>#<no>   PEVT#<event key>    (dedupe; parked until a claim has the waybill)
   parcel track     CLAIM#<id>               PARCEL#<event at>#<event key>
-  merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>
+  merchant stats   MERCHANT#<id>            STAT#<yyyy-mm-dd>#<scope: * or P:product>#<shard>
+  product stats    PRODUCT#<merchant>#<p>   STAT#<yyyy-mm-dd>#<shard>   (one product's days: risk)
+  risk state       PRODUCT#<merchant>#<p>   RISK
+  risk listing     RISK                     <raised at>#<merchant>#<product>
   run check        CLAIM#<id>               RUNSYNC            (only while the run is not confirmed in step)
   policy version   POLICY#<layer key>       V#<version:06d>    (immutable; Layer.key: platform, merchant-m1)
   policy head      POLICY#HEADS             <layer key>        (a copy of the layer's newest version)
@@ -281,6 +285,7 @@ class ClaimItem(TableItem, discriminator="claim"):
     return_shipment = ShipmentMap(null=True)  # type: ignore[no-untyped-call]
     outbound_shipment = ShipmentMap(null=True)  # type: ignore[no-untyped-call]
     rating = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    product = UnicodeAttribute(null=True)  # the claimed line's SKU or title (scorecards per product)
 
 
 class TimelineItem(TableItem, discriminator="event"):
@@ -396,13 +401,51 @@ class SandboxControlItem(TableItem, discriminator="sandbox_control"):
 
 
 class MerchantStatItem(TableItem, discriminator="merchant_stat"):
+    """One shard of one day's scorecard counters, of a merchant (``scope`` ``*``) or of one of its
+    products (``P:<product>``). The counters (``domain.scorecard``) are number attributes of their
+    own names beside these, added to in the claim change's transaction; read raw
+    (``Repository.stat_days``)."""
+
     merchant_id = UnicodeAttribute()
     day = UnicodeAttribute()
-    claims_opened = NumberAttribute(default=0)
-    claims_closed = NumberAttribute(default=0)
-    refunds = NumberAttribute(default=0)
-    disputes = NumberAttribute(default=0)
-    escalations = NumberAttribute(default=0)
+    scope = UnicodeAttribute()
+    shard = NumberAttribute()
+    title = UnicodeAttribute(null=True)  # the product's line title, as an order gave it
+
+
+class LinesCountedItem(TableItem, discriminator="lines_counted"):
+    """A part of an order's lines sold is on the scorecards (``ORDER#<id>`` / ``LINES#<part>``):
+    written with it, on condition that it is not there yet, so each part counts once."""
+
+    order_id = UnicodeAttribute()
+
+
+class RiskStateItem(TableItem, discriminator="risk_state"):
+    """A product's risk warning state (``PRODUCT#<merchant>#<product>`` / ``RISK``): whether an
+    episode is open, and which; raised once per episode on a conditional write."""
+
+    merchant_id = UnicodeAttribute()
+    product = UnicodeAttribute()
+    active = BooleanAttribute(default=False)
+    episode = NumberAttribute(default=0)
+    listing_sk = UnicodeAttribute(null=True)  # the open episode's item in the ``RISK`` listing
+    notified = BooleanAttribute(default=False)  # its event was published
+
+
+class RiskWarningItem(TableItem, discriminator="risk_warning"):
+    """One risk-warning episode in the ops listing (``RISK`` / ``<raised at>#<merchant>#<product>``)."""
+
+    merchant_id = UnicodeAttribute()
+    product = UnicodeAttribute()
+    episode = NumberAttribute()
+    raised_at = UnicodeAttribute()
+    ended_at = UnicodeAttribute(null=True)
+    window_first = UnicodeAttribute()
+    window_last = UnicodeAttribute()
+    window_returns = NumberAttribute()
+    window_lines_sold = NumberAttribute()
+    baseline_returns = NumberAttribute()
+    baseline_lines_sold = NumberAttribute()
 
 
 class RunSyncItem(TableItem, discriminator="run_sync"):

@@ -9,7 +9,7 @@ nothing; the caller re-reads and re-decides (``aftersales.claims``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,24 +21,39 @@ from pynamodb.transactions import TransactWrite
 
 from aftersales.clock import iso
 from aftersales.config import Settings, get_settings
+from aftersales.domain import scorecard
 from aftersales.domain.changes import Change
-from aftersales.domain.model import Order
+from aftersales.domain.model import Order, product_key
 from aftersales.domain.penalties import PenaltyAccrual
 from aftersales.domain.policy import Layer, LayerKind, LayerRef, LayerVersion
+from aftersales.domain.standing import RiskPeriods, RiskVerdict
 from aftersales.process import per_process
 from aftersales.service_errors import Conflict
 
 from .cursor import decode_cursor, encode_cursor
 from .mapping import (
+    STAT_PREFIX,
+    RiskWarning,
+    StatDay,
+    StatWrite,
     claim_ref,
     claim_to_item,
     deadline_to_item,
     entry_to_item,
     item_to_layer_version,
+    item_to_risk_warning,
     layer_version_items,
+    lines_counted_item,
+    merchant_pk,
     order_to_item,
     policy_version_key,
+    product_pk,
+    raw_to_stat_day,
+    risk_state_key,
+    risk_warning_item,
     run_sync_item,
+    stat_shard,
+    stat_writes,
     waybill_to_item,
 )
 from .models import (
@@ -46,12 +61,14 @@ from .models import (
     ClaimItem,
     ClaimRefItem,
     DeadlineItem,
-    MerchantStatItem,
+    LinesCountedItem,
     OrderItem,
     ParcelTrackItem,
     PenaltyDayItem,
     PolicyHeadItem,
     PolicyVersionItem,
+    RiskStateItem,
+    RiskWarningItem,
     RunSyncItem,
     TableItem,
     TimelineItem,
@@ -109,6 +126,7 @@ class ClaimWrite:
     waybill: WaybillItem | None = None
     run_sync: RunSyncItem | None = None  # the run must follow this change: the reconciler checks it
     order: OrderItem | None = None
+    stats: list[StatWrite] = field(default_factory=list)  # what the change adds to the scorecards
 
 
 @dataclass
@@ -179,20 +197,54 @@ class Repository:
 
     @_on_own_table
     def put_order(self, order: Order, *, source: str, now: datetime) -> OrderItem:
-        """Create or replace an order's trusted facts (the claims on it stay)."""
+        """Create or replace an order's trusted facts (the claims on it stay). A new order's lines
+        sold go on the scorecards with it; a replaced one is not counted again."""
         for _ in range(3):
             item = order_to_item(order, source=source, now=now)
             existing = self.get_order(order.order_id)
-            if existing:
-                item.version = existing.order.version
+            chunks = self._line_counts(order)
             try:
-                item.save()
-                return item
+                if existing:
+                    item.version = existing.order.version
+                    item.save()
+                else:
+                    with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+                        tx.save(item)  # on condition that no version is stored: that the order is new
+                        self._count_lines(tx, order, 0, chunks[0])
             except Exception as exc:
-                if _is_condition_failure(exc):
+                if _is_condition_failure(exc) or _is_cancelled(exc):
                     continue
                 raise
+            # An order of many products needs more than one transaction: each further part is
+            # counted once (its mark), and a re-import finishes what a crash left undone.
+            for index in range(0 if existing else 1, len(chunks)):
+                try:
+                    with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+                        self._count_lines(tx, order, index, chunks[index])
+                except TransactWriteError as exc:
+                    if not _is_cancelled(exc):
+                        raise
+            return item
         raise Conflict("the order changed while it was being imported; try again")
+
+    def _line_counts(self, order: Order) -> list[list[StatWrite]]:
+        """The order's lines-sold updates, in parts that fit a transaction beside the order and a mark."""
+        titles = {product_key(line.sku, line.title) or "": line.title for line in order.lines}
+        writes = stat_writes(
+            order.merchant_id,
+            scorecard.order_counts(order),
+            scorecard.stat_day(order.paid_at),
+            stat_shard(order.order_id, self.settings.stat_shards),
+            titles=titles,
+        )
+        step = _LINE_COUNTS_PER_TX
+        return [writes[start : start + step] for start in range(0, len(writes), step)] or [[]]
+
+    @staticmethod
+    def _count_lines(tx: TransactWrite, order: Order, index: int, writes: list[StatWrite]) -> None:
+        tx.save(lines_counted_item(order.order_id, index), condition=LinesCountedItem.sk.does_not_exist())
+        for stat, actions in writes:
+            tx.update(stat, actions=actions)
 
     # ----------------------------------------------------------------- claims
 
@@ -268,8 +320,19 @@ class Repository:
                 waybill=waybill_to_item(change.waybill) if change.waybill else None,
                 order=order,
                 run_sync=self._run_sync(change),
+                stats=self._stats(change),
             )
         )
+
+    def _stats(self, change: Change) -> list[StatWrite]:
+        """What the change adds to its merchant's and its product's scorecard, in its transaction."""
+        counts = scorecard.change_counts(change)
+        claim = change.claim
+        scopes: dict[str | None, dict[str, int]] = {None: counts}
+        if claim.product:
+            scopes[claim.product] = counts
+        shard = stat_shard(claim.claim_id, self.settings.stat_shards)
+        return stat_writes(claim.merchant_id, scopes, scorecard.stat_day(change.entry.at), shard)
 
     def _run_sync(self, change: Change) -> RunSyncItem | None:
         """A new claim (its run is started next), a new status or a cleared task token: the run must
@@ -288,37 +351,44 @@ class Repository:
     def commit(self, write: ClaimWrite) -> None:
         """Write one claim change atomically. ``VersionConflict``: lost a race, nothing written;
         ``WaybillInUse``: the waybill is registered to another claim."""
-        operations: list[str] = []
+        # DynamoDB reports a cancellation per item in the order the transaction sends them: pynamodb
+        # sends every put before every update, so that is the order kept here.
+        puts: list[str] = []
+        updates: list[str] = []
         try:
             with TransactWrite(
                 connection=ClaimItem._get_connection().connection,
                 client_request_token=request_token(write.claim.claim_id, int(write.claim.version or 0) + 1),
             ) as tx:
                 tx.save(write.claim)
-                operations.append("claim")
+                puts.append("claim")
                 tx.save(write.timeline, condition=TimelineItem.sk.does_not_exist())
-                operations.append("timeline")
+                puts.append("timeline")
                 for deadline in write.deadlines:
                     tx.save(deadline)
-                    operations.append("deadline")
+                    puts.append("deadline")
                 if write.claim_ref is not None:
                     tx.save(write.claim_ref)
-                    operations.append("claim_ref")
+                    puts.append("claim_ref")
                 if write.order is not None:
                     tx.update(write.order, actions=[OrderItem.imported_at.set(write.order.imported_at)])
-                    operations.append("order")
+                    updates.append("order")
                 if write.run_sync is not None:
                     tx.save(write.run_sync)
-                    operations.append("run_sync")
+                    puts.append("run_sync")
+                for stat, actions in write.stats:
+                    tx.update(stat, actions=actions)
+                    updates.append("stat")
                 if write.waybill is not None:
                     tx.save(
                         write.waybill,
                         condition=WaybillItem.pk.does_not_exist()
                         | (WaybillItem.claim_id == write.waybill.claim_id),
                     )
-                    operations.append("waybill")
+                    puts.append("waybill")
         except TransactWriteError as exc:
             codes = _cancellation_codes(exc)
+            operations = puts + updates
             if "waybill" in operations and codes.get(operations.index("waybill")) == "ConditionalCheckFailed":
                 raise WaybillInUse(
                     "this waybill is already registered to another claim",
@@ -496,22 +566,37 @@ class Repository:
             found.extend(self.deadlines_due(shard, now, limit=limit))
         return sorted(found, key=lambda item: item.due_at or "")[:limit]
 
-    # ----------------------------------------------------------------- merchant stats
+    # ----------------------------------------------------------------- scorecards
+
+    def stat_days(self, merchant_id: str, first: date, last: date) -> list[StatDay]:
+        """Every counter item of a merchant's days ``first`` to ``last``, its products' too: one range
+        Query (paged), whose cost follows the days and products, never the claims."""
+        return self._stat_range(merchant_pk(merchant_id), first, last)
+
+    def product_stat_days(self, merchant_id: str, product: str, first: date, last: date) -> list[StatDay]:
+        """One product's counter items over ``first`` to ``last`` (its own partition)."""
+        return self._stat_range(product_pk(merchant_id, product), first, last)
 
     @_on_own_table
-    def increment_merchant_stats(self, merchant_id: str, day: date, counters: Mapping[str, int]) -> None:
-        """Atomic ADD of scorecard counters for one merchant and day (creates the day's item)."""
-        actions: list[Any] = [
-            TableItem.item_type.set(MerchantStatItem),
-            MerchantStatItem.merchant_id.set(merchant_id),
-            MerchantStatItem.day.set(day.isoformat()),
-        ]
-        actions += [getattr(MerchantStatItem, name).add(amount) for name, amount in counters.items()]
-        MerchantStatItem(f"MERCHANT#{merchant_id}", f"STAT#{day.isoformat()}").update(actions=actions)
+    def _stat_range(self, pk: str, first: date, last: date) -> list[StatDay]:
+        low, high = f"{STAT_PREFIX}{first.isoformat()}", f"{STAT_PREFIX}{last.isoformat()}#~"
+        found: list[StatDay] = []
+        start: dict[str, Any] | None = None
+        while True:
+            answer = self.connection.query(
+                pk, range_key_condition=TableItem.sk.between(low, high), exclusive_start_key=start
+            )
+            found += [raw_to_stat_day(raw) for raw in answer.get("Items", [])]
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return found
+
+    # ----------------------------------------------------------------- product risk
 
     @_on_own_table
-    def merchant_stats(self, merchant_id: str, day: date) -> MerchantStatItem | None:
-        for item in MerchantStatItem.query(f"MERCHANT#{merchant_id}", MerchantStatItem.sk == f"STAT#{day}"):
+    def risk_state(self, merchant_id: str, product: str) -> RiskStateItem | None:
+        pk, sk = risk_state_key(merchant_id, product)
+        for item in RiskStateItem.query(pk, RiskStateItem.sk == sk, consistent_read=True):
             return item
         return None
 
@@ -589,6 +674,102 @@ class Repository:
         last = results.last_evaluated_key if len(found) >= limit else None
         return PolicyPage(found, encode_cursor(last))
 
+    @_on_own_table
+    def raise_risk(
+        self,
+        merchant_id: str,
+        product: str,
+        read: RiskStateItem | None,
+        verdict: RiskVerdict,
+        periods: RiskPeriods,
+        now: datetime,
+    ) -> RiskWarning | None:
+        """Open the product's next warning episode and list it, if the state is still the one read
+        with no episode open: None when another evaluation raised it first (so it is raised once)."""
+        pk, sk = risk_state_key(merchant_id, product)
+        episode = int(read.episode) + 1 if read is not None else 1
+        listed = risk_warning_item(merchant_id, product, episode, verdict, periods, now)
+        unchanged = (
+            RiskStateItem.pk.does_not_exist()
+            if read is None
+            else (RiskStateItem.episode == read.episode) & (RiskStateItem.active == False)  # noqa: E712
+        )
+        state = RiskStateItem(pk, sk)
+        try:
+            with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+                tx.update(
+                    state,
+                    actions=[
+                        TableItem.item_type.set(RiskStateItem),
+                        RiskStateItem.merchant_id.set(merchant_id),
+                        RiskStateItem.product.set(product),
+                        RiskStateItem.active.set(True),
+                        RiskStateItem.episode.set(episode),
+                        RiskStateItem.listing_sk.set(listed.sk),
+                        RiskStateItem.notified.set(False),
+                    ],
+                    condition=unchanged,
+                )
+                tx.save(listed, condition=RiskWarningItem.sk.does_not_exist())
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                return None
+            raise
+        return item_to_risk_warning(listed)
+
+    @_on_own_table
+    def end_risk(self, read: RiskStateItem, now: datetime) -> bool:
+        """Close the open episode read (the rate is back within its baseline); False if it moved on."""
+        try:
+            with TransactWrite(connection=ClaimItem._get_connection().connection) as tx:
+                tx.update(
+                    read,
+                    actions=[RiskStateItem.active.set(False)],
+                    condition=(RiskStateItem.episode == read.episode) & (RiskStateItem.active == True),  # noqa: E712
+                )
+                if read.listing_sk:
+                    tx.update(
+                        RiskWarningItem("RISK", read.listing_sk),
+                        actions=[RiskWarningItem.ended_at.set(iso(now))],
+                        condition=RiskWarningItem.sk.exists(),
+                    )
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    @_on_own_table
+    def mark_risk_notified(self, merchant_id: str, product: str, episode: int) -> None:
+        pk, sk = risk_state_key(merchant_id, product)
+        try:
+            RiskStateItem(pk, sk).update(
+                actions=[RiskStateItem.notified.set(True)], condition=RiskStateItem.episode == episode
+            )
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    @_on_own_table
+    def risk_warning(self, listing_sk: str) -> RiskWarning | None:
+        for item in RiskWarningItem.query("RISK", RiskWarningItem.sk == listing_sk, consistent_read=True):
+            return item_to_risk_warning(item)
+        return None
+
+    @_on_own_table
+    def list_risks(self, *, cursor: str | None, limit: int) -> tuple[list[RiskWarning], str | None]:
+        """Risk-warning episodes, newest first."""
+        start = decode_cursor(cursor, partition_attr="pk", partition_value="RISK")
+        results = RiskWarningItem.query(
+            "RISK", scan_index_forward=False, limit=limit, last_evaluated_key=start
+        )
+        items = [item_to_risk_warning(item) for item in results]
+        last = results.last_evaluated_key if len(items) >= limit else None
+        return items, encode_cursor(last)
+
+
+# Counter updates of one order per transaction, with the order and the part's mark (100 at most).
+_LINE_COUNTS_PER_TX = 90
 
 # Another writer committed the same claim version first, with its own content, within DynamoDB's
 # ten-minute token window: the same lost race as a cancelled transaction.
@@ -606,6 +787,10 @@ def request_token(claim_id: str, change: int | str) -> str:
 def _cancellation_codes(exc: TransactWriteError) -> dict[int, str]:
     reasons = exc.cancellation_reasons or []
     return {index: reason.code for index, reason in enumerate(reasons) if reason is not None}
+
+
+def _is_cancelled(exc: Exception) -> bool:
+    return isinstance(exc, TransactWriteError) and exc.cause_response_code == "TransactionCanceledException"
 
 
 def _is_condition_failure(exc: Exception) -> bool:
