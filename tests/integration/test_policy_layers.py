@@ -99,15 +99,14 @@ def test_a_longer_return_window_governs_only_claims_opened_after_it_through_sla_
 
 
 def test_the_review_step_decides_by_the_threshold_the_claim_opened_under(api: Api) -> None:
-    from review.app import lambda_handler as review
-
-    from tests.integration.conftest import Context
+    from aftersales import clock, workflow_steps
 
     before = _open(api)
     assert _save(api, {"auto_approve_below_fen": 50_000}).status == 200  # 500.00 yuan
     after = _open(api)
-    assert review({"claim_id": before["claim_id"]}, Context())["status"] == "pending_review"
-    assert review({"claim_id": after["claim_id"]}, Context())["status"] == "awaiting_return_shipment"
+    review = workflow_steps.review_claim  # what the workflow's Review step decides
+    assert review(before["claim_id"], clock.now())["status"] == "pending_review"
+    assert review(after["claim_id"], clock.now())["status"] == "awaiting_return_shipment"
     # and a later tightening (ops lower it back) does not reach the claim opened under 500.00
     assert _save(api, {"auto_approve_below_fen": None}).body["version"] == 2
     detail = api.call("GET", f"/claims/{after['claim_id']}", as_=MERCHANT).body
