@@ -526,7 +526,7 @@ def test_two_overlapping_runs_apply_nothing_twice(
     ids, at = _mixed_world(world)
     reads = itertools.count(1)
     a_repo = Repository(world.repo.settings)
-    original = a_repo.get_claim_record
+    original = a_repo.get_claim  # the tick's read of a due claim (its deadline comes from the index)
 
     def read_then_let_b_run(claim_id: str) -> Any:
         record = original(claim_id)
@@ -534,7 +534,7 @@ def test_two_overlapping_runs_apply_nothing_twice(
             sla.run_tick(at, repo=default_repository(), publisher=world.events)  # run B, unpatched repo
         return record
 
-    monkeypatch.setattr(a_repo, "get_claim_record", read_then_let_b_run)
+    monkeypatch.setattr(a_repo, "get_claim", read_then_let_b_run)
     sla.run_tick(at, repo=a_repo, publisher=world.events)
     world.tick(at + MINUTE)
     _assert_applied_once(world, ids)
@@ -552,6 +552,111 @@ def test_a_run_stops_within_its_budget_and_the_next_continues(world: World) -> N
     assert rest.complete
     world.tick(at + MINUTE)
     _assert_applied_once(world, ids)
+
+
+# --------------------------------------------------------------------------- stale index entries
+# The tick takes each deadline from the (eventually consistent) due index and reads only the claim item;
+# a change that lands between the index read and the action must win.
+
+
+def _change_after_index_read(world: World, monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
+    original = world.repo.deadlines_due
+    done: list[bool] = []
+
+    def page_then_change(shard: int, now: datetime, *, limit: int = 100) -> list[DeadlineItem]:
+        page = original(shard, now, limit=limit)
+        if page and not done:
+            done.append(True)
+            change()
+        return page
+
+    monkeypatch.setattr(world.repo, "deadlines_due", page_then_change)
+
+
+def test_a_review_decided_after_the_index_read_is_not_auto_approved(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = world.claim(MONDAY)
+    due = world.due(cid, K.REVIEW_DECISION)
+    _change_after_index_read(world, monkeypatch, lambda: world.act(cid, MERCHANT, Action.REJECT, due, note="no"))
+    report = world.tick(due + MINUTE)
+    assert (report.auto_decisions, report.closed) == (0, 0)
+    assert world.actions(cid, Action.AUTO_APPROVE) == 0 and world.status(cid) == "rejected"
+
+
+def test_an_extension_landing_after_the_index_read_charges_nothing_and_decides_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    asked = lambda: world.act(  # noqa: E731 - asked in time, committed while the tick reads the index
+        cid, MERCHANT, Action.EXTEND, due - MINUTE, due_at=due + 5 * DAY, reason="waiting for the lab"
+    )
+    _change_after_index_read(world, monkeypatch, asked)
+    report = world.tick(due + 3 * DAY + MINUTE)  # three days would be charged, then auto-accepted
+    assert (report.penalty_days, report.auto_decisions, report.overdue) == (0, 0, 0)
+    assert world.ledger(cid, K.INSPECTION) == [] and world.status(cid) == "awaiting_inspection"
+    assert world.due(cid, K.INSPECTION) == due + 5 * DAY
+
+
+@pytest.mark.parametrize("kind", [K.REVIEW_DECISION, K.FIRST_RESPONSE])
+def test_a_pause_landing_after_the_index_read_stops_the_outcome_and_the_escalation(
+    world: World, monkeypatch: pytest.MonkeyPatch, kind: K
+) -> None:
+    cid = world.claim(MONDAY, ClaimType.COMPLAINT if kind is K.FIRST_RESPONSE else ClaimType.RETURN_REFUND)
+    due, before = world.due(cid, kind), world.status(cid)
+    # A pause written as the item alone (no claim version change): only the deadline shows it.
+    pause = lambda: world.replace_deadline(cid, kind, lambda d: dl.pause(d, due - MINUTE))  # noqa: E731
+    _change_after_index_read(world, monkeypatch, pause)
+    world.tick(due + MINUTE)
+    acted = [e for t in ("claim.overdue", "claim.auto_decided", "claim.escalated") for e in world.of(t, cid)]
+    assert [e for e in acted if e["deadline"] == kind.value] == []
+    assert world.status(cid) == before and world.actions(cid, Action.AUTO_APPROVE) == 0
+    assert world.deadline(cid, kind).escalated_at is None
+
+
+def test_a_stale_entry_after_a_crash_charges_no_day_twice(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run charged day 1 and died before re-indexing; another run holds the entry as it was before
+    (no counters): it charges nothing again (it finds the day in the ledger) and finishes the move."""
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    stale = world.deadline(cid, K.INSPECTION)  # the entry as a lagging index would still return it
+    monkeypatch.setattr(world.repo, "reindex_deadline", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        world.tick(due + MINUTE)
+    monkeypatch.undo()
+    assert world.ledger(cid, K.INSPECTION) == [DAILY] and world.deadline(cid, K.INSPECTION).charged_days == 1
+    report = sla.TickReport()
+    visit = sla.handle_due(stale, due + 2 * MINUTE, world.repo, report, claims.policy_for)
+    assert [e.detail_type for e in visit] == ["claim.overdue"]  # no penalty.accrued
+    assert world.ledger(cid, K.INSPECTION) == [DAILY] and report.penalty_days == 0
+    assert world.tick(due + 3 * MINUTE).due == 0  # re-indexed to day 2 by that visit
+    world.tick(due + DAY + MINUTE)
+    assert world.ledger(cid, K.INSPECTION) == [DAILY, DAILY]
+    assert world.record(cid).claim.penalty_total_fen == 2 * DAILY
+
+
+def test_a_penalty_visit_reads_the_entry_and_the_claim_only(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_refund(cid, MONDAY)
+    due = world.due(cid, K.REFUND)
+    world.tick(due + MINUTE)  # day 1 and the escalation
+    items: list[int] = []
+
+    def after(parsed: dict[str, Any], **_: Any) -> None:
+        items.append(len(parsed.get("Items", [])) + (1 if parsed.get("Item") else 0))
+
+    events = world.repo.connection.connection.client.meta.events
+    events.register("after-call.dynamodb", after, unique_id="count-items")
+    try:
+        report = world.tick(due + DAY + MINUTE)  # day 2: a penalty day and the move to day 3
+    finally:
+        events.unregister("after-call.dynamodb", unique_id="count-items")
+    assert (report.due, report.penalty_days) == (1, 1)
+    assert sum(items) == 2  # the due entry (with its counters) and the claim item
+    assert world.ledger(cid, K.REFUND) == [DAILY, DAILY]
 
 
 # --------------------------------------------------------------------------- reads only what is due
@@ -599,8 +704,8 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
     assert len(index_queries) == shards  # one page per shard
     assert items["Query:due-index"] == 50  # exactly the due deadlines
     claim_reads = [c for c in calls if c == ("Query", None)]
-    assert len(claim_reads) == 50  # one consistent read of each due claim's partition
-    assert items["Query:None"] <= 50 * 4  # each a claim, its deadline and a timeline entry or two
+    assert len(claim_reads) == 50  # one consistent read of each due claim's item
+    assert items["Query:None"] == 50  # the claim item alone: the deadline came with the index entry
     print(f"10k claims, 50 due: {len(calls)} calls, {len(index_queries)} index queries, items read {items}")
 
 
