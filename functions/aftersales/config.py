@@ -21,6 +21,11 @@ class Settings(BaseModel):
     region: str = "us-east-1"
     dynamodb_endpoint: str | None = None  # the local stack's endpoint; None on AWS
     due_shards: int = Field(default=16, ge=1, le=1000)
+    # sla_tick at scale (docs/sla.md): the schedule queues one message per group of due-index shards on
+    # this queue and a worker per message handles its group; unset or 0 workers: the schedule's own run
+    # handles every shard.
+    sla_work_queue_url: str = ""
+    sla_workers: int = Field(default=0, ge=0, le=1000)
     # How long a claim change may wait for its workflow run to follow before the reconciler checks
     # the run (platform default, docs/policy.md §9).
     run_sync_grace_seconds: int = Field(default=120, ge=10, le=3600)
@@ -55,6 +60,8 @@ def get_settings() -> Settings:
         "region": _env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
         "dynamodb_endpoint": _env("AWS_ENDPOINT_URL_DYNAMODB") or _env("AWS_ENDPOINT_URL"),
         "due_shards": _env("DUE_SHARDS"),
+        "sla_work_queue_url": _env("SLA_WORK_QUEUE_URL"),
+        "sla_workers": _env("SLA_WORKERS"),
         "run_sync_grace_seconds": _env("RUN_SYNC_GRACE_SECONDS"),
         "max_body_bytes": _env("MAX_BODY_BYTES"),
         "idempotency_ttl_seconds": _env("IDEMPOTENCY_TTL_SECONDS"),

@@ -85,6 +85,22 @@ class TickReport:
         }
 
 
+def record_metrics(report: TickReport) -> None:
+    """The run's metrics (Powertools, namespace ``AfterSales``): one set per run, scheduled or worker."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from aftersales.observability import metrics
+
+    metrics.add_metric(name="OverdueDeadlines", unit=MetricUnit.Count, value=report.overdue)
+    metrics.add_metric(name="PenaltiesAccruedFen", unit=MetricUnit.Count, value=report.penalties_fen)
+    metrics.add_metric(name="PenaltyDaysAccrued", unit=MetricUnit.Count, value=report.penalty_days)
+    metrics.add_metric(name="SlaActionsTaken", unit=MetricUnit.Count, value=report.actions)
+    metrics.add_metric(name="SlaTickErrors", unit=MetricUnit.Count, value=report.errors)
+    metrics.add_metric(name="SlaTickIncomplete", unit=MetricUnit.Count, value=0 if report.complete else 1)
+    for lag in report.lag_seconds[:100]:  # EMF takes at most 100 values per metric
+        metrics.add_metric(name="DueToActionLag", unit=MetricUnit.Seconds, value=lag)
+
+
 def run_tick(
     now: datetime,
     *,
@@ -204,7 +220,9 @@ def handle_due(
     return _handle_overdue(claim, item, deadline, now, repo, report, policies)
 
 
-def _charged(item: DeadlineItem, deadline: dl.Deadline, claim: ClaimItem, repo: Repository) -> tuple[int, int]:
+def _charged(
+    item: DeadlineItem, deadline: dl.Deadline, claim: ClaimItem, repo: Repository
+) -> tuple[int, int]:
     """(days, fen) already charged for this deadline: its counters, kept with the ledger. Without them
     (never charged, or the item was rewritten whole by a claim change since) the ledger is read, unless
     the claim has never been charged at all."""
@@ -277,7 +295,9 @@ def _handle_overdue(
         events += _decide(claim.claim_id, kind, plan.action, read_due_at, now, repo, report, facts, lag)
         return _won(events, False, facts, now, days_overdue, report)
     if plan.step is Step.ESCALATE:
-        events += _escalate(claim.claim_id, kind, read_due_at, plan.come_back_at, now, repo, report, facts, lag)
+        events += _escalate(
+            claim.claim_id, kind, read_due_at, plan.come_back_at, now, repo, report, facts, lag
+        )
         return _won(events, False, facts, now, days_overdue, report)
     if plan.step is Step.WAIT:
         moved = repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=plan.come_back_at)

@@ -80,7 +80,9 @@ def act(
         if expected_version is not None and claim.version != expected_version:
             raise ClaimChanged("the claim changed since it was read", details={"claim_id": claim_id})
         if lapsed_due_at is not None and _due_at(record, lapsed_deadline) != lapsed_due_at:
-            raise ClaimChanged("the deadline was met or moved since it was read", details={"claim_id": claim_id})
+            raise ClaimChanged(
+                "the deadline was met or moved since it was read", details={"claim_id": claim_id}
+            )
         writes = deadline_writes(record) if callable(deadline_writes) else deadline_writes
         deadlines = [item_to_deadline(item) for item in record.deadlines]
         taken = action if isinstance(action, Action) else action(claim.status)

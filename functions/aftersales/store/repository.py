@@ -434,7 +434,9 @@ class Repository:
     @_on_own_table
     def penalty_days(self, claim_id: str, prefix: str) -> list[PenaltyDayItem]:
         """One deadline's recorded penalty days (sort keys under ``prefix``), read consistently."""
-        query = PenaltyDayItem.query(claim_pk(claim_id), PenaltyDayItem.sk.startswith(prefix), consistent_read=True)
+        query = PenaltyDayItem.query(
+            claim_pk(claim_id), PenaltyDayItem.sk.startswith(prefix), consistent_read=True
+        )
         return list(query)
 
     @_on_own_table
