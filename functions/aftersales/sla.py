@@ -194,7 +194,7 @@ def handle_due(
     condition that the stored deadline is still due where the entry says (``due_at``, and for a penalty
     day the counters read): one met, extended or paused since the index was read is never acted on.
     """
-    claim = repo.get_claim(item.claim_id)
+    claim = repo.claim_item(item.claim_id)
     read_due_at = item.due_at
     if claim is None or read_due_at is None or parse_instant(read_due_at) > now:
         report.skipped += 1  # no claim, or re-indexed later since the page was read

@@ -83,6 +83,7 @@ CALLS: dict[str, set[Grant]] = {
         ("events:PutEvents", "ServiceEventBus"),
         ("states:SendTaskFailure", "ClaimStateMachine"),
         ("sqs:SendMessage", "SlaWorkQueue"),  # one message per shard group (SLA_WORKERS > 0)
+        ("dynamodb:GetItem", "ClaimsTable"),  # the due claim's item (SLA_WORKERS 0: the run handles all)
         # the reconciler (aftersales.reconciler): run marks, the run's state, its repairs
         ("dynamodb:DeleteItem", "ClaimsTable"),
         ("states:DescribeExecution", "ClaimStateMachine"),  # granted on its executions
@@ -95,6 +96,7 @@ CALLS: dict[str, set[Grant]] = {
     | _STATS
     | _RESUME  # an escalation that changes the status resumes the run (claims.act)
     | {
+        ("dynamodb:GetItem", "ClaimsTable"),  # the due claim's item
         ("dynamodb:Query", "ClaimsTable/index"),
         ("events:PutEvents", "ServiceEventBus"),
         ("states:SendTaskFailure", "ClaimStateMachine"),

@@ -189,6 +189,14 @@ class Repository:
         return None
 
     @_on_own_table
+    def claim_item(self, claim_id: str) -> ClaimItem | None:
+        """The claim item alone, read consistently (GetItem: one item, whatever the partition holds)."""
+        try:
+            return ClaimItem.get(claim_pk(claim_id), "CLAIM", consistent_read=True)
+        except ClaimItem.DoesNotExist:
+            return None
+
+    @_on_own_table
     def get_claim_record(self, claim_id: str) -> ClaimRecord | None:
         """Claim, timeline (oldest first), deadlines and penalty days in one consistent Query."""
         claim: ClaimItem | None = None
