@@ -26,7 +26,8 @@ from .common import MAX_ATTEMPTS, count, policy_for, record_in_scope
 
 
 class ClaimChanged(Conflict):
-    """The claim is no longer at the version the caller decided on (``act(expected_version=...)``)."""
+    """The claim is no longer as the caller decided on: the lapsed deadline it acts on was met, moved or
+    paused since it was read (``act(lapsed_due_at=...)``)."""
 
     code = "claim_changed"
 
@@ -49,7 +50,6 @@ def act(
     now: datetime,
     *,
     repo: Repository | None = None,
-    expected_version: int | None = None,
     deadline_writes: Sequence[DeadlineItem] | Callable[[ClaimRecord], Sequence[DeadlineItem]] = (),
     lapsed_deadline: DeadlineKind | None = None,
     lapsed_due_at: str | None = None,
@@ -66,19 +66,15 @@ def act(
     ``SendTaskSuccess({claim_id, status})``, or, when ``lapsed_deadline`` says the change is that
     deadline's automatic outcome (sla_tick), ``SendTaskFailure(Deadline.<kind>)``.
 
-    ``expected_version``: act only on that version of the claim and never re-decide after a lost race
-    (``ClaimChanged``), for a caller whose decision rests on more than the transition table: sla_tick
-    escalating a lapsed deadline once. ``deadline_writes``: deadline items written in the same
-    transaction (sla_tick: that deadline, marked escalated), or a function of the record read that
-    builds them from the stored items; a deadline the change itself writes wins. ``lapsed_due_at``: act
-    only while ``lapsed_deadline`` is still due at that instant in the record read (sla_tick read it from
-    the eventually consistent due index: met, extended or paused since, it raises ``ClaimChanged``).
+    ``deadline_writes``: deadline items written in the same transaction (sla_tick: that deadline, marked
+    escalated), or a function of the record read that builds them from the stored items; a deadline the
+    change itself writes wins. ``lapsed_due_at``: act only while ``lapsed_deadline`` is still due at
+    that instant in the record read, on every attempt (sla_tick read it from the eventually consistent
+    due index; met, extended, paused or escalated since: ``ClaimChanged``, never a second escalation).
     """
     repo = repo or default_repository()
     for _ in range(MAX_ATTEMPTS):
         record, claim = record_in_scope(repo, claim_id, actor)
-        if expected_version is not None and claim.version != expected_version:
-            raise ClaimChanged("the claim changed since it was read", details={"claim_id": claim_id})
         if lapsed_due_at is not None and _due_at(record, lapsed_deadline) != lapsed_due_at:
             raise ClaimChanged(
                 "the deadline was met or moved since it was read", details={"claim_id": claim_id}
