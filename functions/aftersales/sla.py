@@ -1,8 +1,9 @@
 """sla_tick as a service: act on every deadline that is due, reading only what is due.
 
 Each open deadline is one item in the sparse, write-sharded due index (``due#<shard>``, ``due_at``).
-A run queries each shard for ``due_at <= now`` (never a Scan) and, per due deadline, in the domain's
-terms (POLICY §4, §5, §6):
+A run queries each of its shards (all, or a worker's group: ``aftersales.sla_fanout``) for
+``due_at <= now`` (never a Scan) and reads two items per due deadline, the index entry (the whole
+deadline) and the claim item. Then, in the domain's terms (POLICY §4, §5, §6), it:
 
 - accrues the overdue days of a merchant-owed penalty deadline (one ledger item per day, written once),
   and re-indexes the deadline to the next day boundary until the stage is done or the cap is reached;
@@ -12,10 +13,10 @@ terms (POLICY §4, §5, §6):
 - or, for a reminder, only tells the listeners.
 
 Once-only, across crashes and overlapping runs: every effect is a conditional write. An automatic
-outcome is a transition, so a second attempt is illegal; an escalation is written with the deadline
-marked escalated, on condition the claim is still at the version read; a penalty day is written on
-condition it does not exist; moving the deadline in the index is conditional on where it was read.
-Events go out only for writes this run won.
+outcome is a transition, so a second attempt is illegal; an outcome or an escalation is taken only
+while the deadline is still due where the index entry said (and an escalation moves it); a penalty day
+is written on condition it does not exist and the deadline is where it was read; moving the deadline
+in the index is conditional on where it was read. Events go out only for writes this run won.
 """
 
 from __future__ import annotations
