@@ -25,13 +25,13 @@ from typing import Any
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # before any handler module builds its logger
 
-from bench import api_cost, coldstart, sla_reads, workflow_cost
+from bench import api_cost, coldstart, sla_scale, workflow_cost
 from bench.harness import REPO_ROOT
 
 BENCH_DIR = Path(__file__).resolve().parent
 SECTIONS: dict[str, ModuleType] = {
     "workflow_cost": workflow_cost,
-    "sla_reads": sla_reads,
+    "sla_scale": sla_scale,
     "api_cost": api_cost,
     "coldstart": coldstart,
 }

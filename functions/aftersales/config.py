@@ -24,6 +24,11 @@ class Settings(BaseModel):
     # Shards of a merchant's scorecard day item (decision 0050): concurrent claims of one merchant
     # write different items in their transactions, so they rarely conflict.
     stat_shards: int = Field(default=4, ge=1, le=64)
+    # sla_tick at scale (docs/sla.md): the schedule queues one message per group of due-index shards on
+    # this queue and a worker per message handles its group; unset or 0 workers: the schedule's own run
+    # handles every shard.
+    sla_work_queue_url: str = ""
+    sla_workers: int = Field(default=0, ge=0, le=1000)
     # How long a claim change may wait for its workflow run to follow before the reconciler checks
     # the run (platform default, docs/policy.md §9).
     run_sync_grace_seconds: int = Field(default=120, ge=10, le=3600)
@@ -62,6 +67,8 @@ def get_settings() -> Settings:
         "dynamodb_endpoint": _env("AWS_ENDPOINT_URL_DYNAMODB") or _env("AWS_ENDPOINT_URL"),
         "due_shards": _env("DUE_SHARDS"),
         "stat_shards": _env("STAT_SHARDS"),
+        "sla_work_queue_url": _env("SLA_WORK_QUEUE_URL"),
+        "sla_workers": _env("SLA_WORKERS"),
         "run_sync_grace_seconds": _env("RUN_SYNC_GRACE_SECONDS"),
         "max_body_bytes": _env("MAX_BODY_BYTES"),
         "policy_heads_max_age_seconds": _env("POLICY_HEADS_MAX_AGE_SECONDS"),

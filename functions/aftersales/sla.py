@@ -1,8 +1,9 @@
 """sla_tick as a service: act on every deadline that is due, reading only what is due.
 
 Each open deadline is one item in the sparse, write-sharded due index (``due#<shard>``, ``due_at``).
-A run queries each shard for ``due_at <= now`` (never a Scan) and, per due deadline, in the domain's
-terms (POLICY §4, §5, §6):
+A run queries each of its shards (all, or a worker's group: ``aftersales.sla_fanout``) for
+``due_at <= now`` (never a Scan) and reads two items per due deadline, the index entry (the whole
+deadline) and the claim item. Then, in the domain's terms (POLICY §4, §5, §6), it:
 
 - accrues the overdue days of a merchant-owed penalty deadline (one ledger item per day, written once),
   and re-indexes the deadline to the next day boundary until the stage is done or the cap is reached;
@@ -12,15 +13,15 @@ terms (POLICY §4, §5, §6):
 - or, for a reminder, only tells the listeners.
 
 Once-only, across crashes and overlapping runs: every effect is a conditional write. An automatic
-outcome is a transition, so a second attempt is illegal; an escalation is written with the deadline
-marked escalated, on condition the claim is still at the version read; a penalty day is written on
-condition it does not exist; moving the deadline in the index is conditional on where it was read.
-Events go out only for writes this run won.
+outcome is a transition, so a second attempt is illegal; an outcome or an escalation is taken only
+while the deadline is still due where the index entry said (and an escalation moves it); a penalty day
+is written on condition it does not exist and the deadline is where it was read; moving the deadline
+in the index is conditional on where it was read. Events go out only for writes this run won.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,7 @@ from aftersales.observability import logger
 from aftersales.service_errors import Conflict
 from aftersales.store import ClaimRecord, Repository
 from aftersales.store.mapping import item_to_claim, item_to_deadline, item_to_penalty_day
-from aftersales.store.models import DeadlineItem
+from aftersales.store.models import ClaimItem, DeadlineItem
 
 ACTOR = Actor.system("sla_tick")
 PAGE_SIZE = 100  # due entries read per query; a shard with more is queried again after handling these
@@ -85,6 +86,22 @@ class TickReport:
         }
 
 
+def record_metrics(report: TickReport) -> None:
+    """The run's metrics (Powertools, namespace ``AfterSales``): one set per run, scheduled or worker."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from aftersales.observability import metrics
+
+    metrics.add_metric(name="OverdueDeadlines", unit=MetricUnit.Count, value=report.overdue)
+    metrics.add_metric(name="PenaltiesAccruedFen", unit=MetricUnit.Count, value=report.penalties_fen)
+    metrics.add_metric(name="PenaltyDaysAccrued", unit=MetricUnit.Count, value=report.penalty_days)
+    metrics.add_metric(name="SlaActionsTaken", unit=MetricUnit.Count, value=report.actions)
+    metrics.add_metric(name="SlaTickErrors", unit=MetricUnit.Count, value=report.errors)
+    metrics.add_metric(name="SlaTickIncomplete", unit=MetricUnit.Count, value=0 if report.complete else 1)
+    for lag in report.lag_seconds[:100]:  # EMF takes at most 100 values per metric
+        metrics.add_metric(name="DueToActionLag", unit=MetricUnit.Seconds, value=lag)
+
+
 def run_tick(
     now: datetime,
     *,
@@ -92,20 +109,21 @@ def run_tick(
     publisher: Publisher,
     budget: Callable[[], float] | None = None,
     policies: PolicyOf = claims.policy_for,
+    shards: Sequence[int] | None = None,
 ) -> TickReport:
-    """Handle every deadline due at ``now`` while ``budget()`` (seconds left) stays positive, under
-    the policy ``policies`` gives each claim (the one it was opened under).
+    """Handle every deadline due at ``now`` in the due-index ``shards`` (default: all of them) while
+    ``budget()`` (seconds left) stays positive, under the policy ``policies`` gives each claim (the one
+    it was opened under).
 
     Shards are visited starting from one that rotates with the minute, so a run cut short by its budget
     does not always leave the same shards for later.
     """
     report = TickReport()
     outbox: list[Event] = []
-    shards = repo.settings.due_shards
-    first = int(now.timestamp() // 60) % shards
+    visit = list(range(repo.settings.due_shards)) if shards is None else list(shards)
+    first = int(now.timestamp() // 60) % max(len(visit), 1)
     try:
-        for offset in range(shards):
-            shard = (first + offset) % shards
+        for shard in visit[first:] + visit[:first]:
             if not _drain_shard(shard, now, repo, report, outbox, publisher, budget, policies):
                 report.complete = False
                 break
@@ -170,25 +188,29 @@ def _flush(publisher: Publisher, outbox: list[Event]) -> None:
 def handle_due(
     item: DeadlineItem, now: datetime, repo: Repository, report: TickReport, policies: PolicyOf
 ) -> list[Event]:
-    """Act on one due-index entry (possibly stale: it is re-read consistently first). Returns the events
-    of the changes this call committed."""
-    record = repo.get_claim_record(item.claim_id)
-    stored = _deadline_of(record, item.kind)
-    if record is None or stored is None or stored.due_at is None or parse_instant(stored.due_at) > now:
-        report.skipped += 1  # met, moved or re-indexed since the index was read
+    """Act on one due-index entry. Returns the events of the changes this call committed.
+
+    Two items are read: the entry itself (the whole deadline, projected by the index, eventually
+    consistent) and the claim item (consistent). The entry may be stale, so every effect is written on
+    condition that the stored deadline is still due where the entry says (``due_at``, and for a penalty
+    day the counters read): one met, extended or paused since the index was read is never acted on.
+    """
+    claim = repo.claim_item(item.claim_id)
+    read_due_at = item.due_at
+    if claim is None or read_due_at is None or parse_instant(read_due_at) > now:
+        report.skipped += 1  # no claim, or re-indexed later since the page was read
         return []
-    deadline = item_to_deadline(stored)
-    claim = record.claim
+    deadline = item_to_deadline(item)
     status, claim_type = Status(claim.status), ClaimType(claim.claim_type)
-    read_due_at = stored.due_at
     if not deadline.is_open or deadline.paused_since is not None:
         # Not expirable; its index keys are left over (written outside ``deadline_to_item``).
-        repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=None)
+        repo.reindex_deadline(item, read_due_at=read_due_at, due_at=None)
         report.skipped += 1
         return []
     if deadline.kind not in dl.deadlines_for(status, claim_type):
-        # The stage has moved on: the deadline was met in substance. Close it, never act on it.
-        if repo.reindex_deadline(stored, read_due_at=read_due_at, due_at=None, met_at=now):
+        # The stage has moved on: the deadline was met in substance. Close it, never act on it (a
+        # change that met it already took it out of the index: then the condition fails, nothing moves).
+        if repo.reindex_deadline(item, read_due_at=read_due_at, due_at=None, met_at=now):
             report.closed += 1
         else:
             report.skipped += 1
@@ -196,11 +218,26 @@ def handle_due(
     if not dl.is_overdue(deadline, now):
         report.skipped += 1  # due exactly now: overdue from the next instant, the next run
         return []
-    return _handle_overdue(record, stored, deadline, now, repo, report, policies)
+    return _handle_overdue(claim, item, deadline, now, repo, report, policies)
+
+
+def _charged(
+    item: DeadlineItem, deadline: dl.Deadline, claim: ClaimItem, repo: Repository
+) -> tuple[int, int]:
+    """(days, fen) already charged for this deadline: its counters, kept with the ledger. Without them
+    (never charged, or the item was rewritten whole by a claim change since) the ledger is read, unless
+    the claim has never been charged at all."""
+    if item.charged_days is not None:
+        return int(item.charged_days), int(item.charged_fen or 0)
+    if not claim.penalty_total_fen:
+        return 0, 0
+    prefix = penalties.penalty_ledger_prefix(deadline.kind, deadline.instance)
+    ledger = repo.penalty_days(str(item.claim_id), prefix)
+    return rules.charged(deadline, map(item_to_penalty_day, ledger))
 
 
 def _handle_overdue(
-    record: ClaimRecord,
+    claim_item: ClaimItem,
     stored: DeadlineItem,
     deadline: dl.Deadline,
     now: datetime,
@@ -208,7 +245,7 @@ def _handle_overdue(
     report: TickReport,
     policies: PolicyOf,
 ) -> list[Event]:
-    claim = item_to_claim(record.claim)
+    claim = item_to_claim(claim_item)
     kind = deadline.kind
     policy = policies(claim)
     days_overdue = rules.overdue_days(deadline, now)
@@ -217,7 +254,7 @@ def _handle_overdue(
     facts = {"claim_id": claim.claim_id, "deadline": kind.value, "merchant_id": claim.merchant_id}
     events: list[Event] = []
 
-    charged = rules.charged(deadline, map(item_to_penalty_day, record.penalties))
+    charged = _charged(stored, deadline, claim_item, repo) if penalties.applies(deadline) else (0, 0)
     if penalties.applies(deadline):
         accruals = penalties.accruals_due(
             deadline,
@@ -228,27 +265,25 @@ def _handle_overdue(
             already_accrued_fen=charged[1],
         )
         for accrual in accruals:
-            if repo.record_penalty_day(record.claim, accrual, kind.value, now):
-                report.penalty_days += 1
-                report.penalties_fen += accrual.amount_fen
-                events.append(
-                    event(
-                        "penalty.accrued",
-                        now,
-                        **facts,
-                        day=accrual.day,
-                        amount_fen=accrual.amount_fen,
-                        event_key=f"{claim.claim_id}:{accrual.ledger_key}",
-                    )
-                )
-        charged = (charged[0] + len(accruals), charged[1] + sum(a.amount_fen for a in accruals))
-        if accruals:
-            # Each day bumped the claim's version: decide the action on what is stored now.
-            fresh = repo.get_claim_record(claim.claim_id)
-            fresh_stored = _deadline_of(fresh, kind.value)
-            if fresh is None or fresh_stored is None or fresh_stored.due_at != read_due_at:
+            if not repo.record_penalty_day(
+                claim_item, accrual, stored, now, read_due_at=read_due_at, charged_fen=charged[1]
+            ):
+                # Recorded already, or the deadline moved or was met since it was read: another run is
+                # on it, or there is nothing to do. This visit stops; the entry, if still due, returns.
                 return _won(events, False, facts, now, days_overdue, report)
-            record, stored = fresh, fresh_stored
+            charged = (accrual.day, charged[1] + accrual.amount_fen)
+            report.penalty_days += 1
+            report.penalties_fen += accrual.amount_fen
+            events.append(
+                event(
+                    "penalty.accrued",
+                    now,
+                    **facts,
+                    day=accrual.day,
+                    amount_fen=accrual.amount_fen,
+                    event_key=f"{claim.claim_id}:{accrual.ledger_key}",
+                )
+            )
     next_accrual = penalties.next_accrual_at(deadline, charged[0], base_fen=claim.amount_fen, policy=policy)
     plan = rules.lapse(
         deadline,
@@ -258,12 +293,11 @@ def _handle_overdue(
         escalated=stored.escalated_at is not None,
     )
     if plan.step is Step.DECIDE and plan.action is not None:
-        events += _decide(claim.claim_id, kind, plan.action, now, repo, report, facts, lag)
+        events += _decide(claim.claim_id, kind, plan.action, read_due_at, now, repo, report, facts, lag)
         return _won(events, False, facts, now, days_overdue, report)
     if plan.step is Step.ESCALATE:
-        version = int(record.claim.version or 0)
         events += _escalate(
-            claim.claim_id, version, stored, kind, plan.come_back_at, now, repo, report, facts, lag
+            claim.claim_id, kind, read_due_at, plan.come_back_at, now, repo, report, facts, lag
         )
         return _won(events, False, facts, now, days_overdue, report)
     if plan.step is Step.WAIT:
@@ -282,13 +316,15 @@ def _decide(
     claim_id: str,
     kind: DeadlineKind,
     action: Action,
+    read_due_at: str,
     now: datetime,
     repo: Repository,
     report: TickReport,
     facts: dict[str, Any],
     lag: float,
 ) -> list[Event]:
-    """Apply the automatic outcome; a second attempt (overlapping run, re-run) finds it illegal."""
+    """Apply the automatic outcome, while the deadline is still due where it was read; a second attempt
+    (overlapping run, re-run) finds it illegal or the deadline gone."""
     try:
         # ``lapsed_deadline``: the waiting workflow task is failed with ``Deadline.<kind>`` (not succeeded),
         # so the run takes the step that reads where the automatic outcome left the claim.
@@ -300,6 +336,7 @@ def _decide(
             now,
             repo=repo,
             lapsed_deadline=kind,
+            lapsed_due_at=read_due_at,
         )
     except (IllegalTransition, Conflict):
         report.skipped += 1
@@ -321,9 +358,8 @@ def _decide(
 
 def _escalate(
     claim_id: str,
-    version: int,
-    stored: DeadlineItem,
     kind: DeadlineKind,
+    read_due_at: str,
     come_back_at: datetime | None,
     now: datetime,
     repo: Repository,
@@ -332,12 +368,20 @@ def _escalate(
     lag: float,
 ) -> list[Event]:
     """Escalate once per lapse: the escalation and the deadline marked escalated (and re-indexed to the
-    next penalty day, or out of the index) are one transaction on the claim version read."""
-    stored.escalated_at = iso(now)
-    if come_back_at is not None:
-        stored.due_at = iso(come_back_at)
-    else:
-        stored.due_pk, stored.due_at = None, None
+    next penalty day, or out of the index) are one transaction on the claim version ``claims.act`` reads,
+    taken only while the deadline is still due at ``read_due_at``. A second run finds it moved."""
+
+    def escalated(record: ClaimRecord) -> list[DeadlineItem]:
+        stored = _deadline_of(record, kind.value)
+        if stored is None:
+            return []
+        stored.escalated_at = iso(now)
+        if come_back_at is not None:
+            stored.due_at = iso(come_back_at)
+        else:
+            stored.due_pk, stored.due_at = None, None
+        return [stored]
+
     try:
         result = claims.act(
             claim_id,
@@ -346,9 +390,9 @@ def _escalate(
             ActionInput(note=f"the {kind} deadline lapsed"),
             now,
             repo=repo,
-            expected_version=version,
-            deadline_writes=[stored],
+            deadline_writes=escalated,
             lapsed_deadline=kind,  # in mediation → arbitration changes the status: Deadline.<kind>
+            lapsed_due_at=read_due_at,
         )
     except (IllegalTransition, Conflict):
         report.skipped += 1

@@ -94,11 +94,24 @@ CALLS: dict[str, set[Grant]] = {
         ("dynamodb:Query", "ClaimsTable/index"),
         ("events:PutEvents", "ServiceEventBus"),
         ("states:SendTaskFailure", "ClaimStateMachine"),
+        ("sqs:SendMessage", "SlaWorkQueue"),  # one message per shard group (SLA_WORKERS > 0)
+        ("dynamodb:GetItem", "ClaimsTable"),  # the due claim's item (SLA_WORKERS 0: the run handles all)
         # the reconciler (aftersales.reconciler): run marks, the run's state, its repairs
         ("dynamodb:DeleteItem", "ClaimsTable"),
         ("states:DescribeExecution", "ClaimStateMachine"),  # granted on its executions
         ("states:GetExecutionHistory", "ClaimStateMachine"),
         ("states:StartExecution", "ClaimStateMachine"),
+    },
+    # one group of due-index shards (aftersales.sla): the claim item, penalty days, moves, outcomes
+    "SlaWorkerFunction": _CLAIMS_READ
+    | _CLAIM_WRITE
+    | _STATS
+    | _RESUME  # an escalation that changes the status resumes the run (claims.act)
+    | {
+        ("dynamodb:GetItem", "ClaimsTable"),  # the due claim's item
+        ("dynamodb:Query", "ClaimsTable/index"),
+        ("events:PutEvents", "ServiceEventBus"),
+        ("states:SendTaskFailure", "ClaimStateMachine"),
     },
     "TokenClaimsFunction": set(),
 }

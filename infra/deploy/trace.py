@@ -37,6 +37,7 @@ RESOURCE_ENV = {
     "EVIDENCE_BUCKET": "EvidenceBucket",
     "EVENT_BUS_NAME": "ServiceEventBus",
     "CARRIER_EVENTS_QUEUE_URL": "CarrierEventsQueue",
+    "SLA_WORK_QUEUE_URL": "SlaWorkQueue",
 }
 # The carriers' secrets: a path the operator fills (template.yaml: /${AWS::StackName}/carriers).
 CARRIER_SECRETS = ("CARRIER_SECRETS_PATH", "parameter/${AWS::StackName}/carriers")

@@ -526,7 +526,7 @@ def test_two_overlapping_runs_apply_nothing_twice(
     ids, at = _mixed_world(world)
     reads = itertools.count(1)
     a_repo = Repository(world.repo.settings)
-    original = a_repo.get_claim_record
+    original = a_repo.claim_item  # the tick's read of a due claim (its deadline comes from the index)
 
     def read_then_let_b_run(claim_id: str) -> Any:
         record = original(claim_id)
@@ -534,7 +534,7 @@ def test_two_overlapping_runs_apply_nothing_twice(
             sla.run_tick(at, repo=default_repository(), publisher=world.events)  # run B, unpatched repo
         return record
 
-    monkeypatch.setattr(a_repo, "get_claim_record", read_then_let_b_run)
+    monkeypatch.setattr(a_repo, "claim_item", read_then_let_b_run)
     sla.run_tick(at, repo=a_repo, publisher=world.events)
     world.tick(at + MINUTE)
     _assert_applied_once(world, ids)
@@ -552,6 +552,117 @@ def test_a_run_stops_within_its_budget_and_the_next_continues(world: World) -> N
     assert rest.complete
     world.tick(at + MINUTE)
     _assert_applied_once(world, ids)
+
+
+# --------------------------------------------------------------------------- stale index entries
+# The tick takes each deadline from the (eventually consistent) due index and reads only the claim item;
+# a change that lands between the index read and the action must win.
+
+
+def _change_after_index_read(
+    world: World, monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]
+) -> None:
+    original = world.repo.deadlines_due
+    done: list[bool] = []
+
+    def page_then_change(shard: int, now: datetime, *, limit: int = 100) -> list[DeadlineItem]:
+        page = original(shard, now, limit=limit)
+        if page and not done:
+            done.append(True)
+            change()
+        return page
+
+    monkeypatch.setattr(world.repo, "deadlines_due", page_then_change)
+
+
+def test_a_review_decided_after_the_index_read_is_not_auto_approved(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = world.claim(MONDAY)
+    due = world.due(cid, K.REVIEW_DECISION)
+    _change_after_index_read(
+        world, monkeypatch, lambda: world.act(cid, MERCHANT, Action.REJECT, due, note="no")
+    )
+    report = world.tick(due + MINUTE)
+    assert (report.auto_decisions, report.closed) == (0, 0)
+    assert world.actions(cid, Action.AUTO_APPROVE) == 0 and world.status(cid) == "rejected"
+
+
+def test_an_extension_landing_after_the_index_read_charges_nothing_and_decides_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    asked = lambda: world.act(  # noqa: E731 - asked in time, committed while the tick reads the index
+        cid, MERCHANT, Action.EXTEND, due - MINUTE, due_at=due + 5 * DAY, reason="waiting for the lab"
+    )
+    _change_after_index_read(world, monkeypatch, asked)
+    report = world.tick(due + 3 * DAY + MINUTE)  # three days would be charged, then auto-accepted
+    assert (report.penalty_days, report.auto_decisions, report.overdue) == (0, 0, 0)
+    assert world.ledger(cid, K.INSPECTION) == [] and world.status(cid) == "awaiting_inspection"
+    assert world.due(cid, K.INSPECTION) == due + 5 * DAY
+
+
+@pytest.mark.parametrize("kind", [K.REVIEW_DECISION, K.FIRST_RESPONSE])
+def test_a_pause_landing_after_the_index_read_stops_the_outcome_and_the_escalation(
+    world: World, monkeypatch: pytest.MonkeyPatch, kind: K
+) -> None:
+    cid = world.claim(MONDAY, ClaimType.COMPLAINT if kind is K.FIRST_RESPONSE else ClaimType.RETURN_REFUND)
+    due, before = world.due(cid, kind), world.status(cid)
+    # A pause written as the item alone (no claim version change): only the deadline shows it.
+    pause = lambda: world.replace_deadline(cid, kind, lambda d: dl.pause(d, due - MINUTE))  # noqa: E731
+    _change_after_index_read(world, monkeypatch, pause)
+    world.tick(due + MINUTE)
+    acted = [e for t in ("claim.overdue", "claim.auto_decided", "claim.escalated") for e in world.of(t, cid)]
+    assert [e for e in acted if e["deadline"] == kind.value] == []
+    assert world.status(cid) == before and world.actions(cid, Action.AUTO_APPROVE) == 0
+    assert world.deadline(cid, kind).escalated_at is None
+
+
+def test_a_stale_entry_after_a_crash_charges_no_day_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run charged day 1 and died before re-indexing; another run holds the entry as it was before
+    (no counters): it charges nothing again (it finds the day in the ledger) and finishes the move."""
+    cid = world.claim(MONDAY)
+    world.to_inspection(cid, MONDAY)
+    due = world.due(cid, K.INSPECTION)
+    stale = world.deadline(cid, K.INSPECTION)  # the entry as a lagging index would still return it
+    monkeypatch.setattr(world.repo, "reindex_deadline", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        world.tick(due + MINUTE)
+    monkeypatch.undo()
+    assert world.ledger(cid, K.INSPECTION) == [DAILY] and world.deadline(cid, K.INSPECTION).charged_days == 1
+    report = sla.TickReport()
+    visit = sla.handle_due(stale, due + 2 * MINUTE, world.repo, report, claims.policy_for)
+    assert [e.detail_type for e in visit] == ["claim.overdue"]  # no penalty.accrued
+    assert world.ledger(cid, K.INSPECTION) == [DAILY] and report.penalty_days == 0
+    assert world.tick(due + 3 * MINUTE).due == 0  # re-indexed to day 2 by that visit
+    world.tick(due + DAY + MINUTE)
+    assert world.ledger(cid, K.INSPECTION) == [DAILY, DAILY]
+    assert world.record(cid).claim.penalty_total_fen == 2 * DAILY
+
+
+def test_a_penalty_visit_reads_the_entry_and_the_claim_only(world: World) -> None:
+    cid = world.claim(MONDAY)
+    world.to_refund(cid, MONDAY)
+    due = world.due(cid, K.REFUND)
+    world.tick(due + MINUTE)  # day 1 and the escalation
+    items: list[int] = []
+
+    def after(parsed: dict[str, Any], **_: Any) -> None:
+        items.append(len(parsed.get("Items", [])) + (1 if parsed.get("Item") else 0))
+
+    events = world.repo.connection.connection.client.meta.events
+    events.register("after-call.dynamodb", after, unique_id="count-items")
+    try:
+        report = world.tick(due + DAY + MINUTE)  # day 2: a penalty day and the move to day 3
+    finally:
+        events.unregister("after-call.dynamodb", unique_id="count-items")
+    assert (report.due, report.penalty_days) == (1, 1)
+    assert sum(items) == 2  # the due entry (with its counters) and the claim item
+    assert world.ledger(cid, K.REFUND) == [DAILY, DAILY]
 
 
 # --------------------------------------------------------------------------- reads only what is due
@@ -591,7 +702,7 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
 
     def after(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         key = f"{calls[-1][0]}:{calls[-1][1]}"
-        items[key] = items.get(key, 0) + len(parsed.get("Items", []))
+        items[key] = items.get(key, 0) + len(parsed.get("Items", [])) + (1 if parsed.get("Item") else 0)
 
     events = world.repo.connection.connection.client.meta.events
     events.register("before-parameter-build.dynamodb", before)
@@ -604,9 +715,10 @@ def test_a_run_reads_only_the_due_deadlines_and_never_scans(world: World) -> Non
     index_queries = [c for c in calls if c == ("Query", "due-index")]
     assert len(index_queries) == shards  # one page per shard
     assert items["Query:due-index"] == 50  # exactly the due deadlines
-    claim_reads = [c for c in calls if c == ("Query", None)]
-    assert len(claim_reads) == 50  # one consistent read of each due claim's partition
-    assert items["Query:None"] <= 50 * 4  # each a claim, its deadline and a timeline entry or two
+    claim_reads = [c for c in calls if c == ("GetItem", None)]
+    assert len(claim_reads) == 50  # one consistent read of each due claim's item
+    assert items["GetItem:None"] == 50  # the claim item alone: the deadline came with the index entry
+    assert ("Query", None) not in calls  # no claim partition is read
     print(f"10k claims, 50 due: {len(calls)} calls, {len(index_queries)} index queries, items read {items}")
 
 
@@ -644,3 +756,141 @@ def test_events_go_to_the_service_bus_in_batches_of_ten(aws: None, monkeypatch: 
     assert sizes == [10, 10, 3]
     get_settings.cache_clear()
     _events_client.cache_clear()
+
+
+# --------------------------------------------------------------------------- fan-out to shard workers
+
+
+def _work_queue(monkeypatch: pytest.MonkeyPatch, workers: int) -> str:
+    import boto3
+    from aftersales.process import reset_process_state
+
+    url = boto3.client("sqs").create_queue(QueueName="aftersales-test-sla-work")["QueueUrl"]
+    monkeypatch.setenv("SLA_WORK_QUEUE_URL", url)
+    monkeypatch.setenv("SLA_WORKERS", str(workers))
+    reset_process_state()
+    return str(url)
+
+
+def _deliveries(url: str) -> list[dict[str, Any]]:
+    """What the queue holds, as the SQS events Lambda's poller would hand the worker (one record each)."""
+    import boto3
+
+    sqs, events = boto3.client("sqs"), []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for m in batch:
+            record = {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"]}
+            record |= {"attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"]}
+            record |= {
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1",
+            }
+            events.append({"Records": [record]})
+    return events
+
+
+def test_the_schedule_queues_its_shard_groups_and_each_worker_handles_one(
+    world: World, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sla_tick.app import lambda_handler as schedule
+    from sla_worker.app import lambda_handler as worker
+
+    from tests.integration.conftest import Context
+
+    url = _work_queue(monkeypatch, workers=3)
+    ids = [world.claim(MONDAY) for _ in range(6)]
+    clock.set(world.due(ids[0], K.REVIEW_DECISION) + MINUTE)
+
+    queued = schedule({"source": "aws.scheduler"}, Context())
+    groups = queued["shard_groups"]
+    assert queued["queued"] == 3 and sorted(s for g in groups for s in g) == [0, 1, 2, 3]  # each shard once
+    assert all(world.status(cid) == "pending_review" for cid in ids)  # the schedule itself acted on none
+
+    deliveries = _deliveries(url)
+    assert len(deliveries) == 3
+    for delivery in deliveries + deliveries:  # every message delivered twice (a worker retried)
+        assert worker(delivery, Context()) == {"batchItemFailures": []}
+    assert all(world.status(cid) == "awaiting_return_shipment" for cid in ids)
+    assert all(world.actions(cid, Action.AUTO_APPROVE) == 1 for cid in ids)
+
+
+def test_a_work_message_that_is_not_one_fails_alone(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from aftersales.sla_fanout import ShardWork
+    from sla_worker.app import lambda_handler as worker
+
+    from tests.integration.conftest import Context
+
+    url = _work_queue(monkeypatch, workers=2)
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody='{"shards": []}')
+    boto3.client("sqs").send_message(
+        QueueUrl=url, MessageBody=ShardWork(MONDAY, 0, 1, (0, 1, 2, 3)).to_json()
+    )
+    bad, good = _deliveries(url)
+    both = {"Records": bad["Records"] + good["Records"]}
+    failed = worker(both, Context())["batchItemFailures"]
+    assert failed == [{"itemIdentifier": bad["Records"][0]["messageId"]}]  # back to the queue, then the DLQ
+
+
+def test_four_workers_each_take_a_quarter_of_the_due_deadlines_and_calls_and_none_twice(aws: None) -> None:
+    """400 due deadlines over 16 shards, 4 workers (shard groups): each handles its share once; a second
+    round of the same four (retried workers, or an overlapping tick) handles none again. These ids hash
+    evenly; random ids spread binomially (the bench measures 1 000 random ones)."""
+    from aftersales.config import get_settings
+    from aftersales.sla_fanout import shard_groups
+    from aftersales.store.models import ClaimItem
+
+    repo = Repository(get_settings().model_copy(update={"due_shards": 16}))
+    now, due = MONDAY + 10 * DAY, 400
+    with repo.bound(), ClaimItem.batch_write() as batch:
+        for n in range(due + 100):  # 100 open claims not yet due
+            cid = f"clm_{n:032x}"
+            is_due = n < due
+            batch.save(bulk_claim_item(cid, MONDAY, "closed" if is_due else "pending_review"))
+            kind, started = (K.FOLLOW_UP_VISIT, MONDAY) if is_due else (K.REVIEW_DECISION, now - HOUR)
+            batch.save(deadline_to_item(cid, dl.open_deadline(kind, default_policy(), started), shards=16))
+
+    calls: list[int] = [0]
+    client_events = repo.connection.connection.client.meta.events
+    client_events.register("before-parameter-build.dynamodb", lambda **_: calls.__setitem__(0, calls[0] + 1))
+    publisher = RecordingPublisher()
+    shares, call_shares = [], []
+    for group in shard_groups(16, 4):
+        calls[0] = 0
+        report = sla.run_tick(now, repo=repo, publisher=publisher, shards=group)
+        shares.append(report.reminders)
+        call_shares.append(calls[0])
+    assert sum(shares) == due
+    assert all(abs(share - due / 4) <= 0.1 * due / 4 for share in shares), shares
+    assert all(abs(c - sum(call_shares) / 4) <= 0.1 * sum(call_shares) / 4 for c in call_shares), call_shares
+    for group in shard_groups(16, 4):  # the same four again
+        assert sla.run_tick(now, repo=repo, publisher=publisher, shards=group).reminders == 0
+    reminded = [e.detail["claim_id"] for e in publisher.of("claim.reminder")]
+    assert len(reminded) == len(set(reminded)) == due
+
+
+def test_a_worker_overlapping_another_tick_of_its_group_applies_nothing_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker A of group g holds a claim read while the next tick's workers (every group, B among them)
+    run to the end; every write A then makes on stale data must find out."""
+    from aftersales.sla_fanout import shard_groups
+
+    ids, at = _mixed_world(world)
+    a_repo = Repository(world.repo.settings)
+    original, reads = a_repo.claim_item, itertools.count(1)
+
+    def read_then_let_the_next_tick_run(claim_id: str) -> Any:
+        claim = original(claim_id)
+        if next(reads) == 1:
+            for group in shard_groups(world.repo.settings.due_shards, 2):
+                sla.run_tick(at, repo=default_repository(), publisher=world.events, shards=group)
+        return claim
+
+    monkeypatch.setattr(a_repo, "claim_item", read_then_let_the_next_tick_run)
+    for group in shard_groups(world.repo.settings.due_shards, 2):
+        sla.run_tick(at, repo=a_repo, publisher=world.events, shards=group)
+    world.tick(at + MINUTE)
+    _assert_applied_once(world, ids)
+    assert len(world.of("claim.auto_decided", ids["review"])) == 1

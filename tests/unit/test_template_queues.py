@@ -1,6 +1,7 @@
-"""The template's queues as the carrier path needs them: every SQS-fed function reports partial batch
-failures, its queue hides a message for at least 6 × the function's timeout, gives up after five
-receives into a dead-letter queue, and that queue has an alarm on its depth."""
+"""The template's queues: every SQS-fed function reports partial batch failures, its queue hides a
+message for at least 6 × the function's timeout, gives up after a set number of receives into a
+dead-letter queue (carrier events: five; sla_tick's shard work: two, later ticks queue the same groups
+again), and that queue has an alarm on its depth."""
 
 from __future__ import annotations
 
@@ -35,8 +36,11 @@ def _ref(value: Any) -> str:
     return str(value["Ref"])
 
 
-def test_the_carrier_consumer_is_fed_by_a_queue() -> None:
-    assert [name for name, _, _ in _sqs_sources()] == ["LogisticsEventsFunction"]
+RECEIVES = {"LogisticsEventsFunction": 5, "SlaWorkerFunction": 2}
+
+
+def test_the_carrier_consumer_and_the_sla_workers_are_fed_by_queues() -> None:
+    assert sorted(name for name, _, _ in _sqs_sources()) == sorted(RECEIVES)
 
 
 @pytest.mark.parametrize(("function", "props", "source"), _sqs_sources(), ids=lambda v: str(v)[:30])
@@ -44,7 +48,7 @@ def test_queue_settings(function: str, props: dict[str, Any], source: dict[str, 
     assert "ReportBatchItemFailures" in source["FunctionResponseTypes"]
     queue = RESOURCES[_ref(source["Queue"])]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * props.get("Timeout", GLOBAL_TIMEOUT)
-    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == RECEIVES[function]
     dlq_id = _ref(queue["RedrivePolicy"]["deadLetterTargetArn"])
     dlq = RESOURCES[dlq_id]["Properties"]
     assert dlq["MessageRetentionPeriod"] > queue.get("MessageRetentionPeriod", 345600)

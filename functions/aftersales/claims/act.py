@@ -18,7 +18,7 @@ from aftersales.domain.policy import DeadlineKind
 from aftersales.domain.transitions import Transition
 from aftersales.observability import logger
 from aftersales.service_errors import Conflict
-from aftersales.store import Repository, VersionConflict, default_repository
+from aftersales.store import ClaimRecord, Repository, VersionConflict, default_repository
 from aftersales.store.mapping import item_to_deadline, item_to_entry
 from aftersales.store.models import DeadlineItem, TimelineItem
 
@@ -26,7 +26,8 @@ from .common import MAX_ATTEMPTS, count, policy_for, record_in_scope
 
 
 class ClaimChanged(Conflict):
-    """The claim is no longer at the version the caller decided on (``act(expected_version=...)``)."""
+    """The claim is no longer as the caller decided on: the lapsed deadline it acts on was met, moved or
+    paused since it was read (``act(lapsed_due_at=...)``)."""
 
     code = "claim_changed"
 
@@ -49,9 +50,9 @@ def act(
     now: datetime,
     *,
     repo: Repository | None = None,
-    expected_version: int | None = None,
-    deadline_writes: Sequence[DeadlineItem] = (),
+    deadline_writes: Sequence[DeadlineItem] | Callable[[ClaimRecord], Sequence[DeadlineItem]] = (),
     lapsed_deadline: DeadlineKind | None = None,
+    lapsed_due_at: str | None = None,
 ) -> ActResult:
     """Take ``action`` on a claim as ``actor``, with the input that action takes (``domain.actions``).
     ``action`` may be a rule that picks it from the claim's status as read (``transitions.buyer_accepts``).
@@ -65,21 +66,25 @@ def act(
     ``SendTaskSuccess({claim_id, status})``, or, when ``lapsed_deadline`` says the change is that
     deadline's automatic outcome (sla_tick), ``SendTaskFailure(Deadline.<kind>)``.
 
-    ``expected_version``: act only on that version of the claim and never re-decide after a lost race
-    (``ClaimChanged``), for a caller whose decision rests on more than the transition table: sla_tick
-    escalating a lapsed deadline once. ``deadline_writes``: deadline items written in the same
-    transaction (sla_tick: that deadline, marked escalated); a deadline the change itself writes wins.
+    ``deadline_writes``: deadline items written in the same transaction (sla_tick: that deadline, marked
+    escalated), or a function of the record read that builds them from the stored items; a deadline the
+    change itself writes wins. ``lapsed_due_at``: act only while ``lapsed_deadline`` is still due at
+    that instant in the record read, on every attempt (sla_tick read it from the eventually consistent
+    due index; met, extended, paused or escalated since: ``ClaimChanged``, never a second escalation).
     """
     repo = repo or default_repository()
     for _ in range(MAX_ATTEMPTS):
         record, claim = record_in_scope(repo, claim_id, actor)
-        if expected_version is not None and claim.version != expected_version:
-            raise ClaimChanged("the claim changed since it was read", details={"claim_id": claim_id})
+        if lapsed_due_at is not None and _due_at(record, lapsed_deadline) != lapsed_due_at:
+            raise ClaimChanged(
+                "the deadline was met or moved since it was read", details={"claim_id": claim_id}
+            )
+        writes = deadline_writes(record) if callable(deadline_writes) else deadline_writes
         deadlines = [item_to_deadline(item) for item in record.deadlines]
         taken = action if isinstance(action, Action) else action(claim.status)
         change = changes.decide(claim, deadlines, actor, taken, given, policy_for(claim, repo), now)
         try:
-            repo.commit_change(change, extra_deadlines=deadline_writes)
+            repo.commit_change(change, extra_deadlines=writes)
         except VersionConflict:
             logger.info("lost a race on the claim; re-reading", extra={"claim_id": claim_id})
             continue
@@ -94,6 +99,11 @@ def act(
         _resume_run(change, lapsed_deadline)
         return ActResult(change.claim, moved, change.cleared_task_token)
     raise Conflict("the claim kept changing; read it again and retry", details={"claim_id": claim_id})
+
+
+def _due_at(record: ClaimRecord, kind: DeadlineKind | None) -> str | None:
+    stored = next((item for item in record.deadlines if kind is not None and item.kind == kind.value), None)
+    return stored.due_at if stored is not None else None
 
 
 def annotate(

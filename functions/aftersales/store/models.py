@@ -324,6 +324,11 @@ class DeadlineItem(TableItem, discriminator="deadline"):
     buyer_caused_delay = BooleanAttribute(default=False)
     escalated_at = UnicodeAttribute(null=True)  # sla_tick escalated this lapse (once)
     instance = NumberAttribute(default=1)  # the n-th deadline of this kind on the claim
+    # The penalty days recorded for this instance and their sum, kept with the ledger (written in each
+    # day's transaction) so sla_tick reads them from the due index instead of the claim's ledger. Absent:
+    # none recorded since the item was last written whole (sla_tick then reads the ledger).
+    charged_days = NumberAttribute(null=True)
+    charged_fen = NumberAttribute(null=True)
 
 
 class PenaltyDayItem(TableItem, discriminator="penalty_day"):

@@ -255,6 +255,14 @@ class Repository:
         return None
 
     @_on_own_table
+    def claim_item(self, claim_id: str) -> ClaimItem | None:
+        """The claim item alone, read consistently (GetItem: one item, whatever the partition holds)."""
+        try:
+            return ClaimItem.get(claim_pk(claim_id), "CLAIM", consistent_read=True)
+        except ClaimItem.DoesNotExist:
+            return None
+
+    @_on_own_table
     def get_claim_record(self, claim_id: str) -> ClaimRecord | None:
         """Claim, timeline (oldest first), deadlines and penalty days in one consistent Query."""
         claim: ClaimItem | None = None
@@ -456,20 +464,38 @@ class Repository:
         return [item for item in results if isinstance(item, RunSyncItem)]
 
     @_on_own_table
-    def record_penalty_day(self, claim: ClaimItem, accrual: PenaltyAccrual, kind: str, now: datetime) -> bool:
-        """Write one overdue day once (condition: not exists) and add it to the claim's total.
+    def record_penalty_day(
+        self,
+        claim: ClaimItem,
+        accrual: PenaltyAccrual,
+        deadline: DeadlineItem,
+        now: datetime,
+        *,
+        read_due_at: str,
+        charged_fen: int,
+    ) -> bool:
+        """Write one overdue day once (condition: not exists), add it to the claim's total and to the
+        deadline's counters (``charged_days``/``charged_fen``), all in one transaction.
 
-        Returns False when that day was already recorded. The claim's version is bumped without being
-        checked, so concurrent actions on the claim re-read rather than overwrite the total.
+        Only while the deadline is where sla_tick read it: still due at ``read_due_at`` with the counters
+        it read (``deadline.charged_days``; absent: absent), so a deadline met, extended or paused since,
+        or a stale read of the counters, charges nothing. Returns False when nothing was written. The
+        claim's version is bumped without being checked, so concurrent actions on the claim re-read
+        rather than overwrite the total.
         """
         day = PenaltyDayItem(
             claim_pk(claim.claim_id),
             accrual.ledger_key,
             claim_id=claim.claim_id,
-            kind=kind,
+            kind=deadline.kind,
             day=accrual.day,
             amount_fen=accrual.amount_fen,
             accrued_at=iso(now),
+        )
+        counted = (
+            DeadlineItem.charged_days.does_not_exist()
+            if deadline.charged_days is None
+            else DeadlineItem.charged_days == deadline.charged_days
         )
         try:
             with TransactWrite(
@@ -482,11 +508,28 @@ class Repository:
                     actions=[ClaimItem.penalty_total_fen.add(accrual.amount_fen)],
                     add_version_condition=False,
                 )
+                tx.update(
+                    deadline,
+                    actions=[
+                        DeadlineItem.charged_days.set(accrual.day),
+                        DeadlineItem.charged_fen.set(charged_fen + accrual.amount_fen),
+                    ],
+                    condition=(DeadlineItem.due_at == read_due_at) & counted,
+                )
         except TransactWriteError as exc:
-            if _cancellation_codes(exc).get(0) == "ConditionalCheckFailed":
+            if "ConditionalCheckFailed" in _cancellation_codes(exc).values():
                 return False
             raise
+        deadline.charged_days, deadline.charged_fen = accrual.day, charged_fen + accrual.amount_fen
         return True
+
+    @_on_own_table
+    def penalty_days(self, claim_id: str, prefix: str) -> list[PenaltyDayItem]:
+        """One deadline's recorded penalty days (sort keys under ``prefix``), read consistently."""
+        query = PenaltyDayItem.query(
+            claim_pk(claim_id), PenaltyDayItem.sk.startswith(prefix), consistent_read=True
+        )
+        return list(query)
 
     @_on_own_table
     def reindex_deadline(
