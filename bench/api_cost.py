@@ -29,7 +29,10 @@ GET_CLAIM = "GET /claims/{claim_id}"
 POST_CLAIMS = "POST /claims"
 MAX_GET_QUERIES = 1
 MAX_SUBMIT_CALLS = 5
-SUBMIT_ROOM = 1  # policy-version resolution may add one read to submit
+# The stack's first claim also seeds the policy layers (once per table); a new process reads the
+# layers' heads once (then every 30 s); the target is judged on both of the others.
+FIRST_SUBMIT = f"{POST_CLAIMS} (the table's first: seeds the policy layers)"
+COLD_SUBMIT = f"{POST_CLAIMS} (a new process: reads the policy heads)"
 LATENCY_REQUESTS = {True: 4, False: 64}  # per route and concurrency level: quick, full
 CONCURRENCY = (1, 8)
 CLAIM = {"line_id": "L1", "quantity": 1, "type": "return_refund", "reason": "quality_defect"}
@@ -51,8 +54,14 @@ def _exercise(stack: MeteredStack) -> list[tuple[str, Invocation]]:
         seen.extend((label, i) for i in api)
         return result
 
+    from aftersales.process import reset_process_state
+
     order_id = one("PUT /ops/orders/{order_id}", player.order)
-    claim_id = one(POST_CLAIMS, lambda: player.submit(order_id, CLAIM))
+    player.settle(one(FIRST_SUBMIT, lambda: player.submit(order_id, CLAIM)))
+    cold, warm = player.order(), player.order()
+    reset_process_state()  # the next request meets a cold start
+    player.settle(one(COLD_SUBMIT, lambda: player.submit(cold, CLAIM)))
+    claim_id = one(POST_CLAIMS, lambda: player.submit(warm, CLAIM))
     player.settle(claim_id)
     for who in ("buyer", "merchant", "ops"):
         one(f"{GET_CLAIM} ({who})", functools.partial(player.call, "GET", f"/claims/{claim_id}", who=who))
@@ -209,9 +218,7 @@ def targets(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     worst_get = max(gets, key=lambda r: r["dynamodb_calls"])
     get_queries = worst_get["dynamodb_by_operation"].get("Query", 0)
     get_ok = worst_get["dynamodb_calls"] == MAX_GET_QUERIES and get_queries == MAX_GET_QUERIES
-    submit = next(r for r in routes if r["route"] == POST_CLAIMS)
-    calls = submit["dynamodb_calls"]
-    room = MAX_SUBMIT_CALLS - calls
+    submits = [next(r for r in routes if r["route"] == label) for label in (POST_CLAIMS, COLD_SUBMIT)]
     return [
         {
             "target": f"{GET_CLAIM}: DynamoDB calls (every role)",
@@ -225,27 +232,27 @@ def targets(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "the claim's partition, written by submit and refreshed whenever the order is imported again "
             "(the order's facts can change after the claim), i.e. personal data kept in a second place",
         },
-        {
-            "target": f"{POST_CLAIMS}: DynamoDB calls, idempotency table included",
-            "goal": f"<= {MAX_SUBMIT_CALLS}",
-            "measured": f"{calls:g} ({_ops(submit)}; "
-            f"idempotency {submit['idempotency_table_calls']:g})",
-            "pass": calls <= MAX_SUBMIT_CALLS,
-            "gap": "" if calls <= MAX_SUBMIT_CALLS else f"{calls - MAX_SUBMIT_CALLS:g} over",
-        },
-        {
-            "target": f"{POST_CLAIMS}: room for policy-version resolution",
-            "goal": f">= {SUBMIT_ROOM} call under the limit",
-            "measured": f"{room:g}",
-            "pass": room >= SUBMIT_ROOM,
-            "gap": ""
-            if room >= SUBMIT_ROOM
-            else f"{SUBMIT_ROOM - room:g} call short: idempotency put and update (2), the order's partition, "
-            "the claim's transaction, the merchant's claims_opened counter after it. Closing it: count "
-            "claims_opened off the request path exactly once (e.g. from a stream of new claims); inside "
-            "the transaction the merchant's day counter would be an item every submit conflicts on",
-        },
+        *(_submit_target(submit) for submit in submits),
     ]  # fmt: skip
+
+
+def _submit_target(submit: dict[str, Any]) -> dict[str, Any]:
+    calls = submit["dynamodb_calls"]
+    over = calls - MAX_SUBMIT_CALLS
+    return {
+        "target": f"{submit['route']}: DynamoDB calls, idempotency table included",
+        "goal": f"<= {MAX_SUBMIT_CALLS}",
+        "measured": f"{calls:g} ({_ops(submit)}; idempotency {submit['idempotency_table_calls']:g})",
+        "pass": over <= 0,
+        "gap": ""
+        if over <= 0
+        else f"{over:g} over: idempotency put and update (2), the order's partition (1), the claim's "
+        "transaction (1), a return's product risk check (2: the product's day counters, its warning "
+        "state)"
+        + (", the policy heads (1)" if "BatchGetItem" in submit["dynamodb_by_operation"] else "")
+        + ". Closing it: the risk check off the request path (e.g. in the workflow's Review step, which "
+        "runs right after submit) leaves 4, 5 in a new process",
+    }
 
 
 def render(section: dict[str, Any]) -> list[str]:
