@@ -122,25 +122,34 @@ def run(quick: bool = False) -> dict[str, Any]:
     xray = statistics.median(
         import_ms("import aws_xray_sdk.core", prelude="import boto3") for _ in range(runs)
     )
-    worst = max(rows, key=lambda row: row["ratio_to_boto3"])
-    over = worst["ratio_to_boto3"] - MAX_RATIO_TO_BOTO3
     return {
         "runs": runs,
         "handlers": rows,
         "xray_sdk_after_boto3_ms": round(xray, 1),
         "package": package_size(),
-        "targets": [
-            {
-                "target": "every handler's import time / `import boto3`",
-                "goal": f"<= {MAX_RATIO_TO_BOTO3:g}×",
-                "measured": f"{worst['ratio_to_boto3']:.2f}× (worst: {worst['handler']})",
-                "pass": over <= 0,
-                "gap": ""
-                if over <= 0
-                else f"{over:.2f}× over: see the heaviest imports of {worst['handler']}",
-            }
-        ],
+        "targets": targets(rows),
     }
+
+
+def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    worst = max(rows, key=lambda row: row["ratio_to_boto3"])
+    over = worst["ratio_to_boto3"] - MAX_RATIO_TO_BOTO3
+    failing = ", ".join(r["handler"] for r in rows if r["ratio_to_boto3"] > MAX_RATIO_TO_BOTO3)
+    return [
+        {
+            "target": "every handler's import time / `import boto3`",
+            "goal": f"<= {MAX_RATIO_TO_BOTO3:g}×",
+            "measured": f"{worst['ratio_to_boto3']:.2f}× (worst: {worst['handler']})",
+            "pass": over <= 0,
+            "gap": ""
+            if over <= 0
+            else f"{over:.2f}× over ({failing}). What they still import is on every request's path: the "
+            "claim service and its domain, pydantic, and Powertools' event handler with its OpenAPI "
+            "validation (the API functions) or its batch utilities and asyncio (the SQS consumers). "
+            "Closing it needs fewer modules per function: a code directory per function holding only "
+            "its own routes, models and use cases, instead of the one package every function shares",
+        }
+    ]
 
 
 def render(section: dict[str, Any]) -> list[str]:
