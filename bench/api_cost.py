@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.aws_meter import Invocation
+from bench.harness import target
 from bench.local_stack import MeteredStack, Player, StoryFailed, metered_stack
 from infra.local.demo import Reply
 
@@ -220,18 +221,16 @@ def targets(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     get_ok = worst_get["dynamodb_calls"] == MAX_GET_QUERIES and get_queries == MAX_GET_QUERIES
     submits = [next(r for r in routes if r["route"] == label) for label in (POST_CLAIMS, COLD_SUBMIT)]
     return [
-        {
-            "target": f"{GET_CLAIM}: DynamoDB calls (every role)",
-            "goal": "1 Query",
-            "measured": f"{worst_get['dynamodb_calls']:g} ({_ops(worst_get)})",
-            "pass": get_ok,
-            "gap": ""
-            if get_ok
-            else f"{worst_get['dynamodb_calls'] - 1:g} over: the claim's partition, then the order's for the "
+        target(
+            f"{GET_CLAIM}: DynamoDB calls (every role)",
+            "1 Query",
+            f"{worst_get['dynamodb_calls']:g} ({_ops(worst_get)})",
+            get_ok,
+            f"{worst_get['dynamodb_calls'] - 1:g} over: the claim's partition, then the order's for the "
             "buyer's contact (phone, address) the view shows or masks. Closing it: a copy of the contact in "
             "the claim's partition, written by submit and refreshed whenever the order is imported again "
             "(the order's facts can change after the claim), i.e. personal data kept in a second place",
-        },
+        ),
         *(_submit_target(submit) for submit in submits),
     ]  # fmt: skip
 
@@ -239,20 +238,18 @@ def targets(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _submit_target(submit: dict[str, Any]) -> dict[str, Any]:
     calls = submit["dynamodb_calls"]
     over = calls - MAX_SUBMIT_CALLS
-    return {
-        "target": f"{submit['route']}: DynamoDB calls, idempotency table included",
-        "goal": f"<= {MAX_SUBMIT_CALLS}",
-        "measured": f"{calls:g} ({_ops(submit)}; idempotency {submit['idempotency_table_calls']:g})",
-        "pass": over <= 0,
-        "gap": ""
-        if over <= 0
-        else f"{over:g} over: idempotency put and update (2), the order's partition (1), the claim's "
+    return target(
+        f"{submit['route']}: DynamoDB calls, idempotency table included",
+        f"<= {MAX_SUBMIT_CALLS}",
+        f"{calls:g} ({_ops(submit)}; idempotency {submit['idempotency_table_calls']:g})",
+        over <= 0,
+        f"{over:g} over: idempotency put and update (2), the order's partition (1), the claim's "
         "transaction (1), a return's product risk check (2: the product's day counters, its warning "
         "state)"
         + (", the policy heads (1)" if "BatchGetItem" in submit["dynamodb_by_operation"] else "")
         + ". Closing it: the risk check off the request path (e.g. in the workflow's Review step, which "
         "runs right after submit) leaves 4, 5 in a new process",
-    }
+    )
 
 
 def render(section: dict[str, Any]) -> list[str]:

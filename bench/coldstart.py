@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.harness import FUNCTIONS_DIR, REPO_ROOT
+from bench.harness import FUNCTIONS_DIR, REPO_ROOT, target
 
 RUNS = 5
 QUICK_RUNS = 1  # --quick stays under a minute in total: one process each
@@ -136,19 +136,17 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     over = worst["ratio_to_boto3"] - MAX_RATIO_TO_BOTO3
     failing = ", ".join(r["handler"] for r in rows if r["ratio_to_boto3"] > MAX_RATIO_TO_BOTO3)
     return [
-        {
-            "target": "every handler's import time / `import boto3`",
-            "goal": f"<= {MAX_RATIO_TO_BOTO3:g}×",
-            "measured": f"{worst['ratio_to_boto3']:.2f}× (worst: {worst['handler']})",
-            "pass": over <= 0,
-            "gap": ""
-            if over <= 0
-            else f"{over:.2f}× over ({failing}). What they still import is on every request's path: the "
+        target(
+            "every handler's import time / `import boto3`",
+            f"<= {MAX_RATIO_TO_BOTO3:g}×",
+            f"{worst['ratio_to_boto3']:.2f}× (worst: {worst['handler']})",
+            over <= 0,
+            f"{over:.2f}× over ({failing}). What they still import is on every request's path: the "
             "claim service and its domain, pydantic, and Powertools' event handler with its OpenAPI "
             "validation (the API functions) or its batch utilities and asyncio (the SQS consumers). "
             "Closing it needs fewer modules per function: a code directory per function holding only "
             "its own routes, models and use cases, instead of the one package every function shares",
-        }
+        )
     ]
 
 

@@ -77,3 +77,8 @@ def aws(config: Any = None) -> Iterator[None]:
         reset_process_state()
         default_repository().create_table()  # the table named by TABLE_NAME
         yield
+
+
+def target(name: str, goal: str, measured: str, met: bool, gap: str) -> dict[str, Any]:
+    """A row of the results' targets table (``bench/run.py``): the gap is shown only when missed."""
+    return {"target": name, "goal": goal, "measured": measured, "pass": met, "gap": "" if met else gap}

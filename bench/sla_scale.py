@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bench.harness import aws, environment
+from bench.harness import aws, environment, target
 
 MONDAY = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, an ordinary working week
 NOW = MONDAY + timedelta(days=10)
@@ -599,10 +599,6 @@ def _spread(due: int) -> str:
     return f"{2 * math.sqrt(due * p * (1 - p)) / (due * p):.0%}"
 
 
-def _target(target: str, goal: str, measured: str, ok: bool, gap: str) -> dict[str, Any]:
-    return {"target": target, "goal": goal, "measured": measured, "pass": ok, "gap": "" if ok else gap}
-
-
 def _targets(
     scale: list[dict[str, Any]], workers: dict[str, Any], sizing: dict[str, Any], *, quick: bool
 ) -> list[dict[str, Any]]:
@@ -622,7 +618,7 @@ def _targets(
         []
         if quick
         else [
-            _target(
+            target(
                 f"{WORKERS} workers: share of {workers['due']:,} due deadlines each",
                 "25 % ± 10 %",
                 f"{min(shares):.1%}–{max(shares):.1%}",
@@ -631,7 +627,7 @@ def _targets(
                 f"± {_spread(workers['due'])}; "
                 "more due deadlines narrow it",
             ),
-            _target(
+            target(
                 f"{WORKERS} workers: share of the DynamoDB calls each",
                 "25 % ± 10 %",
                 f"{min(calls):.1%}–{max(calls):.1%}",
@@ -641,21 +637,21 @@ def _targets(
         ]
     )
     return [
-        _target(
+        target(
             "sla_tick items read per due deadline, every size",
             "<= 2",
             f"{max(per_due):g}",
             max(per_due) <= 2,
             "read the claim only",
         ),
-        _target(
+        target(
             f"items per due deadline, {scale[-1]['open_claims']:,} vs {scale[0]['open_claims']:,} claims",
             "flat (1.00 x)",
             f"{flat:.2f} x",
             flat <= 1.05,
             "reads grow with the table",
         ),
-        _target(
+        target(
             f"Scan tick ÷ due-index tick, items read at {size} claims",
             ">= 100 x",
             f"{ratio:g} x",
@@ -663,14 +659,14 @@ def _targets(
             f"{100 - ratio:g} x short",
         ),
         *shares_rows,
-        _target(
+        target(
             f"{WORKERS} workers, then the same {WORKERS} again: deadlines handled twice",
             "0",
             f"{workers['handled_twice'] + workers['second_round_handled']} (missed {workers['missed']})",
             workers["handled_twice"] == workers["second_round_handled"] == workers["missed"] == 0,
             "a conditional write is missing",
         ),
-        _target(
+        target(
             f"model: due deadlines a minute with {sizing['shards']} shards and {sizing['workers']} workers",
             f">= {TARGET_PER_MINUTE:,}",
             f"{sizing['capacity_per_minute']:,}",

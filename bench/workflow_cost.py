@@ -37,6 +37,7 @@ from typing import Any
 from bench import prices as price_file
 from bench import wait_design
 from bench.aws_meter import Invocation
+from bench.harness import target
 from bench.local_stack import MeteredStack, Player, StoryFailed, deadlines_of, metered_stack
 
 MILLION = 1_000_000
@@ -316,21 +317,19 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
     writes = happy["usage"]["write_units"] + happy["usage"]["index_write_units"]
     return [
-        {
-            "target": "happy-path return_refund transitions",
-            "goal": f"<= {MAX_HAPPY_RETURN_TRANSITIONS}",
-            "measured": str(happy["transitions"]),
-            "pass": over <= 0,
-            "gap": "" if over <= 0 else f"{over} over: fewer states between the waits",
-        },
-        {
-            "target": "happy-path return_refund, all-in US$ per 1M claims",
-            "goal": f"<= {MAX_HAPPY_RETURN_USD:.0f}",
-            "measured": f"{usd:.2f}",
-            "pass": usd <= MAX_HAPPY_RETURN_USD,
-            "gap": ""
-            if usd <= MAX_HAPPY_RETURN_USD
-            else f"${usd - MAX_HAPPY_RETURN_USD:.2f} over: Step Functions ${cost['step_functions']:.0f} "
+        target(
+            "happy-path return_refund transitions",
+            f"<= {MAX_HAPPY_RETURN_TRANSITIONS}",
+            str(happy["transitions"]),
+            over <= 0,
+            f"{over} over: fewer states between the waits",
+        ),
+        target(
+            "happy-path return_refund, all-in US$ per 1M claims",
+            f"<= {MAX_HAPPY_RETURN_USD:.0f}",
+            f"{usd:.2f}",
+            usd <= MAX_HAPPY_RETURN_USD,
+            f"${usd - MAX_HAPPY_RETURN_USD:.2f} over: Step Functions ${cost['step_functions']:.0f} "
             f"({happy['transitions']} transitions) leaves "
             f"${MAX_HAPPY_RETURN_USD - cost['step_functions']:.0f} "
             f"for the rest, and DynamoDB writes alone are ${cost['dynamodb_writes']:.0f} ({writes:g} WRU: "
@@ -338,18 +337,16 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "needs both: about 3 transitions fewer (e.g. Refund ending the run itself when it closes "
             "the claim) and fewer items per change (the run mark and the met deadlines rewritten in "
             "every transaction)",
-        },
-        {
-            "target": "Wait-state design ÷ this design, same stories (sum of all-in US$)",
-            "goal": f">= {MIN_SAVING_VS_WAIT:.1f}×",
-            "measured": f"{ratio:.2f}× (transitions alone {sfn_ratio:.2f}×)",
-            "pass": ratio >= MIN_SAVING_VS_WAIT,
-            "gap": ""
-            if ratio >= MIN_SAVING_VS_WAIT
-            else f"{MIN_SAVING_VS_WAIT - ratio:.2f}× short: the Wait-state design takes {sfn_ratio:.2f}× the "
+        ),
+        target(
+            "Wait-state design ÷ this design, same stories (sum of all-in US$)",
+            f">= {MIN_SAVING_VS_WAIT:.1f}×",
+            f"{ratio:.2f}× (transitions alone {sfn_ratio:.2f}×)",
+            ratio >= MIN_SAVING_VS_WAIT,
+            f"{MIN_SAVING_VS_WAIT - ratio:.2f}× short: the Wait-state design takes {sfn_ratio:.2f}× the "
             "transitions, but DynamoDB, Lambda and API costs are the same in both designs and dilute it; "
             "fewer writes per change here (see above) would raise the ratio",
-        },
+        ),
     ]
 
 
