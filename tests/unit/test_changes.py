@@ -20,7 +20,6 @@ from aftersales.domain.model import (
     OrderLine,
     Outcome,
     Payer,
-    Reason,
     Role,
     Status,
 )
@@ -28,6 +27,8 @@ from aftersales.domain.orders import check_order
 from aftersales.domain.policy import DeadlineKind
 from aftersales.domain.transitions import buyer_accepts, buyer_refuses
 from aftersales.policies import default_policy
+
+from tests.support import claims
 
 POLICY = default_policy()
 NOW = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
@@ -38,26 +39,7 @@ SYSTEM = Actor.system("test")
 
 
 def a_claim(status: Status = Status.PENDING_REVIEW, claim_type: ClaimType = ClaimType.RETURN_REFUND, **kw):
-    base = Claim(
-        claim_id="clm_1",
-        order_id="ord-1",
-        line_id="L1",
-        buyer_id="buyer-1",
-        merchant_id="m-1",
-        category="apparel",
-        claim_type=claim_type,
-        reason=Reason.QUALITY_DEFECT,
-        quantity=1,
-        status=status,
-        amount_fen=12_990,
-        shipping_payer=Payer.MERCHANT,
-        repair_payer=Payer.NONE,
-        policy_version=POLICY.version,
-        created_at=NOW,
-        updated_at=NOW,
-        version=3,
-    )
-    return replace(base, **kw)
+    return claims.a_claim(NOW, status=status, claim_type=claim_type, **{"version": 3, **kw})
 
 
 def decide(claim: Claim, actor: Actor, action: Action, given=None, deadlines=(), at: datetime = NOW):

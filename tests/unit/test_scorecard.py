@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from aftersales.domain import changes
 from aftersales.domain import deadlines as dl
 from aftersales.domain.actions import input_for
 from aftersales.domain.claim import Actor, Claim
-from aftersales.domain.model import Action, ClaimType, Order, OrderLine, Payer, Reason, Role, Status
+from aftersales.domain.model import Action, ClaimType, Order, OrderLine, Reason, Role, Status
 from aftersales.domain.policy import DeadlineKind
 from aftersales.domain.scorecard import (
     BUCKET_BOUNDS,
@@ -26,6 +25,8 @@ from aftersales.policies import default_policy
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support import claims
+
 POLICY = default_policy()
 OPENED = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
 MERCHANT = Actor(Role.MERCHANT, "staff-1", "m-1")
@@ -35,27 +36,7 @@ SYSTEM = Actor.system("sla_tick")
 
 
 def a_claim(claim_type: ClaimType = ClaimType.RETURN_REFUND, **kw: object) -> Claim:
-    base = Claim(
-        claim_id="clm_1",
-        order_id="ord-1",
-        line_id="L1",
-        buyer_id="buyer-1",
-        merchant_id="m-1",
-        category="apparel",
-        claim_type=claim_type,
-        reason=Reason.QUALITY_DEFECT,
-        quantity=1,
-        status=Status.PENDING_REVIEW,
-        amount_fen=12_990,
-        shipping_payer=Payer.MERCHANT,
-        repair_payer=Payer.NONE,
-        policy_version=POLICY.version,
-        created_at=OPENED,
-        updated_at=OPENED,
-        version=1,
-        product="SKU-1",
-    )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return claims.a_claim(OPENED, claim_type=claim_type, product="SKU-1", **kw)
 
 
 def opened_deadlines(claim: Claim) -> list[dl.Deadline]:
