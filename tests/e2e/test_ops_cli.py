@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from infra.cli.main import app
 from infra.local import demo
-from infra.local.demo import BUYER, ApiClient
+from infra.local.demo import ApiClient
 from infra.local.moto_env import poll as wait_until
 from infra.local.stack import REPO_ROOT, LocalStack, write_instant
+from tests.support.local_stack import opened_return, submitted_return
 
 pytestmark = pytest.mark.e2e
 
@@ -38,21 +39,6 @@ def at_endpoint(stack: LocalStack) -> list[str]:
     return ["--endpoint-url", stack.endpoint_url, "--stack", stack.stack_name]
 
 
-def submit(stack: LocalStack, api: ApiClient) -> str:
-    order_id = f"ord-{uuid.uuid4().hex[:8]}"
-    assert demo.seed_order(api, order_id, stack.now()).status == 200
-    body = {
-        "order_id": order_id,
-        "line_id": "L1",
-        "quantity": 1,
-        "type": "return_refund",
-        "reason": "no_reason",
-    }
-    reply = api.call("POST", "/claims", body, who=BUYER, headers={"idempotency-key": f"key-{order_id}"})
-    assert reply.status == 201, reply.body
-    return str(reply.body["claim_id"])
-
-
 def asl_states() -> set[str]:
     def walk(states: dict[str, Any]) -> Iterator[str]:
         for name, state in states.items():
@@ -65,7 +51,7 @@ def asl_states() -> set[str]:
 
 
 def test_ops_claim_shows_the_claim_its_timeline_and_its_run(stack: LocalStack, api: ApiClient) -> None:
-    claim_id = submit(stack, api)
+    claim_id = submitted_return(stack, api)
     # The run's Review step leaves the claim to the merchant and waits there: its history says so.
     detail = wait_until(
         lambda: (
@@ -95,7 +81,7 @@ def test_ops_claim_shows_the_claim_its_timeline_and_its_run(stack: LocalStack, a
 
 
 def test_ops_claim_prints_tables_and_refuses_an_unknown_claim(stack: LocalStack, api: ApiClient) -> None:
-    claim_id = submit(stack, api)
+    claim_id = submitted_return(stack, api)
     wait_until(lambda: ops_json("claim", claim_id, *at_endpoint(stack))["execution"], what="the run")
 
     shown = ops("claim", claim_id, "--state-dir", str(stack.state_dir)).stdout
@@ -110,7 +96,7 @@ def test_ops_claim_prints_tables_and_refuses_an_unknown_claim(stack: LocalStack,
 def test_ops_overdue_lists_the_lapsed_deadline_once_time_has_passed(
     stack: LocalStack, api: ApiClient
 ) -> None:
-    claim_id = submit(stack, api)
+    claim_id = submitted_return(stack, api)
     before = ops_json("overdue", "--state-dir", str(stack.state_dir), "--limit", "1000")
     assert claim_id not in {row["claim_id"] for row in before["overdue"]}
 
@@ -131,7 +117,7 @@ def test_ops_overdue_lists_the_lapsed_deadline_once_time_has_passed(
 
 
 def test_ops_executions_lists_the_claims_run_by_status(stack: LocalStack, api: ApiClient) -> None:
-    claim_id = submit(stack, api)
+    claim_id = submitted_return(stack, api)
     running = wait_until(
         lambda: (
             (r := ops_json("executions", "--status", "RUNNING", "--limit", "1000", *at_endpoint(stack)))
@@ -169,20 +155,8 @@ def test_ops_merchant_shows_the_scorecard_and_the_badge(stack: LocalStack, api: 
     merchant = f"m-{uuid.uuid4().hex[:8]}"
     staff = ("merchant", "staff-x", merchant)
     claim_ids = []
-    for n in range(2):
-        order_id = f"ord-{merchant}-{n}"
-        order = demo.demo_order(BUYER[1], merchant, stack.now())
-        assert api.call("PUT", f"/ops/orders/{order_id}", order, who=demo.OPS).status == 200
-        body = {
-            "order_id": order_id,
-            "line_id": "L1",
-            "quantity": 1,
-            "type": "return_refund",
-            "reason": "no_reason",
-        }
-        reply = api.call("POST", "/claims", body, who=BUYER, headers={"idempotency-key": f"key-{order_id}"})
-        assert reply.status == 201, reply.body
-        claim_ids.append(reply.body["claim_id"])
+    for _ in range(2):
+        claim_ids.append(opened_return(stack, api, prefix=f"ord-{merchant}", merchant=merchant)["claim_id"])
     answered = api.call("POST", f"/claims/{claim_ids[0]}/decision", {"decision": "approve"}, who=staff)
     assert answered.status == 200, answered.body
 

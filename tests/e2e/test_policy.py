@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli.main import app
-from infra.local.demo import BUYER, OPS, ApiClient, Reply, demo_order
+from infra.local.demo import OPS, ApiClient, Reply
 from infra.local.stack import LocalStack
+from tests.support.local_stack import opened_return
 
 pytestmark = pytest.mark.e2e
 
@@ -70,22 +71,11 @@ def test_concurrent_saves_all_land_and_a_new_claim_gets_them(stack: LocalStack, 
     assert all(_sets(patch, newest["sets"]) for patch in patches), newest["sets"]  # nothing lost
     assert api.call("GET", "/merchant/policy/versions/1", who=staff).status == 200
 
-    order_id = f"ord-{uuid.uuid4().hex[:8]}"
-    order = demo_order(BUYER[1], merchant_id, stack.now())
-    assert api.call("PUT", f"/ops/orders/{order_id}", order, who=OPS).status == 200
-    body = {
-        "order_id": order_id,
-        "line_id": "L1",
-        "quantity": 1,
-        "type": "return_refund",
-        "reason": "no_reason",
-    }
-    claim = api.call("POST", "/claims", body, who=BUYER, headers={"idempotency-key": f"key-{order_id}"})
-    assert claim.status == 201, claim.body
-    merchant_ref = claim.body["policy_layers"][-1]
+    claim = opened_return(stack, api, merchant=merchant_id)
+    merchant_ref = claim["policy_layers"][-1]
     assert (merchant_ref["layer"], merchant_ref["owner"]) == ("merchant", merchant_id)
     assert merchant_ref["version"] == len(patches)
-    as_merchant = api.call("GET", f"/claims/{claim.body['claim_id']}", who=staff).body["claim"]
+    as_merchant = api.call("GET", f"/claims/{claim['claim_id']}", who=staff).body["claim"]
     assert as_merchant["policy_layers"][-1]["href"] == f"/merchant/policy/versions/{len(patches)}"
 
     floor = platform["no_reason_return_days"]
